@@ -1,0 +1,119 @@
+/* Portal enhancements of the static pages. Every widget fails quietly where
+   no portal answers (a static preview of a pull request). */
+(function () {
+  "use strict";
+
+  var base = (function () {
+    try {
+      var cfg = JSON.parse(document.getElementById("__config").textContent);
+      return new URL(cfg.base + "/", location.href).pathname.replace(/\/+$/, "/");
+    } catch (e) { return "/"; }
+  })();
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  /* Instant results under the header search box. */
+  function setupSearch() {
+    var form = document.querySelector(".portal-search");
+    if (!form) return;
+    var input = form.querySelector("input[name=q]");
+    var box = form.querySelector(".portal-search__results");
+    var timer = null, controller = null, selected = -1;
+
+    function close() { box.hidden = true; input.setAttribute("aria-expanded", "false"); selected = -1; }
+    function options() { return Array.prototype.slice.call(box.querySelectorAll("a")); }
+    function select(index) {
+      var items = options();
+      if (!items.length) return;
+      selected = (index + items.length) % items.length;
+      items.forEach(function (a, i) { a.setAttribute("aria-selected", i === selected ? "true" : "false"); });
+      input.setAttribute("aria-activedescendant", items[selected].id);
+      items[selected].scrollIntoView({ block: "nearest" });
+    }
+    function render(data, query) {
+      var html = (data.results || []).map(function (r, i) {
+        return '<a role="option" id="portal-hit-' + i + '" href="' + escapeHtml(base + r.url.replace(/^\//, "")) + '">' +
+          '<span class="portal-hit__title">' + escapeHtml(r.title) + "</span>" +
+          (r.section ? " › " + escapeHtml(r.section) : "") +
+          '<br><span class="portal-hit__meta">' + r.snippet + "</span></a>";
+      }).join("");
+      if (!data.results || !data.results.length) {
+        html = '<p style="padding:.5rem .8rem">Aucun résultat' +
+          (data.suggestion ? " — vouliez-vous dire « " + escapeHtml(data.suggestion) + " » ?" : "") + "</p>";
+      }
+      html += '<a role="option" id="portal-hit-all" class="portal-hit__all" href="' + base + "search?q=" +
+        encodeURIComponent(query) + '">Voir tous les résultats (' + (data.total || 0) + ")</a>";
+      box.innerHTML = html;
+      box.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+      selected = -1;
+    }
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      var query = input.value.trim();
+      if (query.length < 2) { close(); return; }
+      timer = setTimeout(function () {
+        if (controller) controller.abort();
+        controller = "AbortController" in window ? new AbortController() : null;
+        fetch(base + "api/search?prefix=1&limit=6&q=" + encodeURIComponent(query),
+              { signal: controller && controller.signal, headers: { Accept: "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (data) { if (data && input.value.trim() === query) render(data, query); })
+          .catch(function () {});
+      }, 180);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (box.hidden) return;
+      if (event.key === "ArrowDown") { event.preventDefault(); select(selected + 1); }
+      else if (event.key === "ArrowUp") { event.preventDefault(); select(selected - 1); }
+      else if (event.key === "Escape") { close(); }
+      else if (event.key === "Enter" && selected >= 0) {
+        event.preventDefault(); location.href = options()[selected].href;
+      }
+    });
+    document.addEventListener("click", function (event) { if (!form.contains(event.target)) close(); });
+  }
+
+  /* Talents hub: filter cards by expertise. */
+  function setupTalentFilter() {
+    var filter = document.querySelector(".portal-filter");
+    var grid = document.querySelector(".portal-talents");
+    if (!filter || !grid) return;
+    filter.hidden = false;
+    filter.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-filter]");
+      if (!button) return;
+      var value = button.getAttribute("data-filter");
+      filter.querySelectorAll("[data-filter]").forEach(function (b) {
+        b.setAttribute("aria-pressed", b === button ? "true" : "false");
+      });
+      grid.querySelectorAll("li").forEach(function (li) {
+        var tagged = li.querySelector("[data-expertise]");
+        var tags = tagged ? tagged.getAttribute("data-expertise").split("|") : [];
+        li.hidden = !!value && tags.indexOf(value) < 0;
+      });
+    });
+  }
+
+  /* Podcast: chapter links seek the page's player instead of opening the file. */
+  function setupChapters() {
+    var player = document.querySelector(".portal-player");
+    if (!player) return;
+    document.querySelectorAll(".portal-chapter").forEach(function (a) {
+      a.addEventListener("click", function (event) {
+        event.preventDefault();
+        player.currentTime = Number(a.getAttribute("data-time")) || 0;
+        player.play().catch(function () {});
+      });
+    });
+  }
+
+  window.portal = { base: base, escapeHtml: escapeHtml };
+  function init() { setupSearch(); setupTalentFilter(); setupChapters(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

@@ -1,0 +1,1 @@
+"""Accounts: users and roles, password and trusted-header sign-in, their views."""

@@ -1,0 +1,38 @@
+"""`pmo-portal serve`: the portal under gunicorn, a production WSGI server."""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+from portal.config import Settings
+
+
+class PortalServer(BaseApplication):
+    def __init__(self, settings: Settings, options: dict) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        # Each worker builds its own app (and database engine) after the fork.
+        from portal import create_app
+
+        return create_app(self.settings)
+
+
+def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": 4,
+        "timeout": 60,
+        "graceful_timeout": 20,
+        "accesslog": "-",
+        "forwarded_allow_ips": ",".join(settings.trusted_proxies) or "127.0.0.1",
+    }
+    PortalServer(settings, options).run()

@@ -1,0 +1,80 @@
+"""Shared fixtures: content trees, settings, the app on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from factories import make_site  # noqa: E402
+
+from flask.testing import FlaskClient  # noqa: E402
+
+from portal import create_app  # noqa: E402
+from portal.migrations import upgrade  # noqa: E402
+
+class BufferedClient(FlaskClient):
+    """Reads and closes every response, so that served files are never left open."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
+POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path) -> str:
+    """A fresh, migrated database: a real SQLite file, and PostgreSQL when configured."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    else:
+        url = POSTGRES_URL
+        _reset_postgres(url)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def site_settings(tmp_path):
+    """A small content tree using the real theme, plugin and checks."""
+    return make_site(tmp_path / "project")
+
+
+@pytest.fixture
+def built_settings(site_settings):
+    from portal.build.pipeline import build
+
+    build(site_settings)
+    return site_settings
+
+
+@pytest.fixture
+def app(built_settings, database_url):
+    built_settings.database_url = database_url
+    application = create_app(built_settings)
+    application.test_client_class = BufferedClient
+    yield application
+    application.extensions["portal.engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
