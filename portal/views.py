@@ -13,11 +13,12 @@ bp = Blueprint("core", __name__)
 def health():
     engine = current_app.extensions["portal.engine"]
     database_ok = db.database_ok(engine)
-    counts = current_app.extensions.get("portal.counts", lambda: {})()
+    searcher = current_app.extensions["portal.search"].current()
+    catalog = current_app.extensions.get("portal.quizzes")
     body = {
         "status": "ok" if database_ok else "degraded",
-        "documents": counts.get("documents", 0),
-        "quizzes": counts.get("quizzes", 0),
+        "documents": searcher.documents if searcher else 0,
+        "quizzes": len(catalog.current().quizzes) if catalog else 0,
         "database": "ok" if database_ok else "indisponible",
     }
     return jsonify(body), 200 if database_ok else 503

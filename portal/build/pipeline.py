@@ -15,6 +15,7 @@ from whitenoise.compress import Compressor
 
 from portal.catalog.problems import Problem, errors
 from portal.config import Settings
+from portal.search.indexer import index_site
 
 from . import generations
 
@@ -111,9 +112,6 @@ def build(settings: Settings) -> BuildResult:
 
 def build_search_index(settings: Settings, generation: Path) -> int:
     """Index the freshly built site; returns the number of documents."""
-    try:
-        from portal.search.indexer import index_site
-    except ImportError:
-        (generation / "index").mkdir()
-        return 0
-    return index_site(generation / "site", generation / "index")
+    return index_site(
+        generation / "site", generation / "index", settings.content_dir, settings.quizzes_dir
+    )

@@ -49,7 +49,11 @@ class PortalPlugin(BasePlugin):
 
     def on_page_context(self, context, /, *, page: MkPage, config: MkDocsConfig, nav):
         assert self.site is not None
-        context["portal"] = page_meta.describe(self.site, page.file.src_uri)
+        info = page_meta.describe(self.site, page.file.src_uri)
+        if info:
+            ancestors = [a for a in page.ancestors if a.title]
+            info["section"] = ancestors[-1].title if ancestors else page.title
+        context["portal"] = info
         return context
 
     def on_template_context(self, context, /, *, template_name: str, config: MkDocsConfig):

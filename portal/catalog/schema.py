@@ -29,6 +29,11 @@ PAGE_SCHEMA: dict[str, Any] = {
         "audience": {"anyOf": [{"type": "string"}, _string_list]},
         "example": {"type": "boolean"},
         "hide": _string_list,
+        "search": {
+            "type": "object",
+            "properties": {"exclude": {"type": "boolean"}},
+            "additionalProperties": False,
+        },
         "template": {"type": "string"},
         # podcast episodes
         "episode": {"type": "integer", "minimum": 1},
