@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
+from flask_wtf.csrf import CSRFProtect
 
 from portal.config import Settings
+
+
+csrf = CSRFProtect()
 
 
 class HtmlSafeJSONProvider(DefaultJSONProvider):
@@ -27,15 +33,30 @@ def create_app(settings: Settings | None = None) -> Flask:
         PORTAL=settings,
         MAX_CONTENT_LENGTH=256 * 1024,
         TESTING=settings.testing,
+        SESSION_COOKIE_NAME="portail_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session
+        WTF_CSRF_SSL_STRICT=False,  # same-origin checks are done by SameSite cookies
     )
 
-    from portal import db, errors, site_files, views
+    from portal import db, errors, limits, site_files, views
+    from portal.accounts import views as account_views
+    from portal.accounts.current import load_user
     from portal.db import make_engine
+    from portal.learning import views as learning_views
     from portal.search import views as search_views
 
     db.init_app(app, make_engine(settings.database_url))
+    csrf.init_app(app)
+    limits.init_app(app)
     errors.init_app(app)
+    app.before_request(load_user)
     app.register_blueprint(views.bp)
+    app.register_blueprint(account_views.bp)
     search_views.init_app(app)
+    learning_views.init_app(app)
     app.wsgi_app = site_files.SiteFiles(app.wsgi_app, settings.var_dir)
     return app

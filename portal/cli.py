@@ -79,5 +79,38 @@ def db_upgrade(settings: Settings) -> None:
     click.echo("Base de données à jour.")
 
 
+@main.group(help="Comptes.")
+def users() -> None:
+    pass
+
+
+@users.command("create", help="Crée un compte ; le mot de passe est lu sur l'entrée standard.")
+@click.argument("email")
+@click.option("--name", required=True, help="Nom affiché.")
+@click.option("--role", type=click.Choice(["learner", "pmo"]), default="learner", show_default=True)
+@click.option("--team", default=None, help="Équipe (facultatif).")
+@click.pass_obj
+def users_create(settings: Settings, email: str, name: str, role: str, team: str | None) -> None:
+    from portal.accounts.service import AccountError, create_user
+    from portal.db import make_engine, session_scope
+    from portal.migrations import upgrade
+
+    if sys.stdin.isatty():
+        password = click.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            user = create_user(session, email, name, password, role=role, team=team)
+            click.echo(f"Compte créé : {user.email} ({user.role}).")
+    except AccountError as exc:
+        click.echo(f"Erreur : {exc}", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -47,6 +47,8 @@ class Settings:
     ratelimit_storage_url: str = field(
         default_factory=lambda: _env("RATELIMIT_STORAGE_URL", "memory://")
     )
+    rate_limits: bool = field(default_factory=lambda: _bool(_env("RATE_LIMITS", "true")))
+    session_hours: int = field(default_factory=lambda: int(_env("SESSION_HOURS", "12")))
     testing: bool = False
 
     def __post_init__(self) -> None:

@@ -6,6 +6,7 @@ No stack trace ever reaches a reader; unexpected errors are logged server-side.
 from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.build.generations import current_generation
@@ -75,6 +76,16 @@ def handle_unexpected(exc: Exception):
     return render_page("error.html", "Erreur interne", message=MESSAGES[500]), 500
 
 
+def handle_csrf_error(exc: CSRFError):
+    message = (
+        "Jeton de sécurité (CSRF) manquant ou expiré : rechargez la page et recommencez."
+    )
+    if wants_json():
+        return json_error(400, message)
+    return render_page("error.html", "Formulaire expiré", message=message), 400
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

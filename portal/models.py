@@ -1,6 +1,23 @@
 """Every model, imported in one place so that Alembic sees the whole schema."""
 
 from portal.accounts.models import User
+from portal.learning.models import (
+    Answer,
+    Attempt,
+    AttemptToken,
+    Certificate,
+    PageRead,
+    PathEnrollment,
+)
 from portal.search.models import SearchQuery
 
-__all__ = ["SearchQuery", "User"]
+__all__ = [
+    "Answer",
+    "Attempt",
+    "AttemptToken",
+    "Certificate",
+    "PageRead",
+    "PathEnrollment",
+    "SearchQuery",
+    "User",
+]

@@ -54,8 +54,8 @@ def database_url(request, tmp_path) -> str:
 
 @pytest.fixture
 def site_settings(tmp_path):
-    """A small content tree using the real theme, plugin and checks."""
-    return make_site(tmp_path / "project")
+    """A small content tree using the real theme, plugin and checks, with quizzes."""
+    return make_site(tmp_path / "project", quizzes=True)
 
 
 @pytest.fixture
@@ -78,3 +78,39 @@ def app(built_settings, database_url):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+class Learner:
+    """Registers, signs in and talks to the API like the site's scripts do."""
+
+    def __init__(self, client, email="lea@example.com", name="Léa Martin"):
+        self.client, self.email, self.name = client, email, name
+
+    def csrf(self) -> str:
+        return self.client.get("/api/me").get_json()["csrf_token"]
+
+    def register(self, password="un-mot-de-passe-long", **extra):
+        data = {"email": self.email, "name": self.name, "password": password,
+                "csrf_token": self.csrf(), **extra}
+        return self.client.post("/register", data=data)
+
+    def login(self, password="un-mot-de-passe-long"):
+        data = {"email": self.email, "password": password, "csrf_token": self.csrf()}
+        return self.client.post("/login", data=data)
+
+    def post_json(self, url, body):
+        return self.client.post(url, json=body, headers={"X-CSRFToken": self.csrf()})
+
+    def open_quiz(self, quiz_id="essentiel"):
+        return self.client.get(f"/api/quizzes/{quiz_id}").get_json()
+
+    def submit(self, answers, quiz_id="essentiel", token=None):
+        token = token or self.open_quiz(quiz_id)["token"]
+        return self.post_json(f"/api/quizzes/{quiz_id}/attempts", {"token": token, "answers": answers})
+
+
+@pytest.fixture
+def learner(app):
+    person = Learner(app.test_client())
+    assert person.register().status_code == 302
+    return person

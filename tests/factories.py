@@ -42,9 +42,19 @@ def real_config_without_nav() -> str:
     return text.replace("custom_dir: overrides", f"custom_dir: {PROJECT_ROOT / 'overrides'}")
 
 
-def make_site(root: Path, pages: dict[str, str] | None = None, nav: list[str] | None = None) -> Settings:
-    """Write a content tree under `root` with the real mkdocs.yml minus its nav."""
+def make_site(
+    root: Path,
+    pages: dict[str, str] | None = None,
+    nav: list[str] | None = None,
+    quizzes: bool = False,
+) -> Settings:
+    """Write a content tree under `root` with the real mkdocs.yml minus its nav;
+    with `quizzes`, the quiz and path fixtures too."""
     pages = default_pages() if pages is None else pages
+    if quizzes:
+        import shutil
+
+        shutil.copytree(FIXTURES / "quizzes", root / "quizzes", dirs_exist_ok=True)
     content = root / "content"
     for rel, text in pages.items():
         path = content / rel
@@ -74,3 +84,19 @@ def add_fixture(settings: Settings, fixture: str, rel: str) -> None:
     target.write_text((FIXTURES / fixture).read_text(encoding="utf-8"), encoding="utf-8")
     config = settings.mkdocs_file.read_text(encoding="utf-8")
     settings.mkdocs_file.write_text(config + f"  - {rel}\n", encoding="utf-8")
+
+
+ANSWERS_ALL_RIGHT = {
+    "unique": ["a"],
+    "plusieurs": ["a", "b"],
+    "vrai-faux": ["true"],
+    "ordre": ["a", "b", "c"],
+    "nombre": 0.8,
+}
+ANSWERS_ALL_WRONG = {
+    "unique": ["b"],
+    "plusieurs": ["c"],
+    "vrai-faux": ["false"],
+    "ordre": ["c", "a", "b"],
+    "nombre": 12,
+}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,8 +12,12 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
 from whitenoise.compress import Compressor
 
+from portal.catalog.checks import run_checks
 from portal.catalog.problems import Problem, errors
+from portal.catalog.site import load_site
 from portal.config import Settings
+from portal.learning.checks import read_learning
+from portal.learning.quizzes import CATALOG_FILE, Catalog
 from portal.search.indexer import index_site
 
 from . import generations
@@ -46,23 +49,16 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def check_content(settings: Settings) -> list[Problem]:
-    """Every problem in content/, quizzes/ and paths; sorted."""
-    from portal.catalog.checks import run_checks
-    from portal.catalog.site import load_site
-
+def read_content(settings: Settings) -> tuple[Catalog, list[Problem]]:
+    """The quiz catalogue and every problem in content/, quizzes/ and paths, sorted."""
     site = load_site(settings.root)
     problems = run_checks(site)
-    extra_checks: list[Callable] = []
-    try:
-        from portal.learning.checks import check_learning
+    catalog, learning_problems = read_learning(settings, site)
+    return catalog, sorted(set(problems + learning_problems))
 
-        extra_checks.append(check_learning)
-    except ImportError:  # training module not installed in this tree
-        pass
-    for check in extra_checks:
-        problems += check(settings, site)
-    return sorted(set(problems))
+
+def check_content(settings: Settings) -> list[Problem]:
+    return read_content(settings)[1]
 
 
 def run_mkdocs(settings: Settings, site_dir: Path) -> None:
@@ -94,12 +90,13 @@ def compress_site(site_dir: Path) -> None:
 
 def build(settings: Settings) -> BuildResult:
     """Build a new generation and put it in service; raise BuildError otherwise."""
-    problems = check_content(settings)
+    catalog, problems = read_content(settings)
     if errors(problems):
         raise BuildError("le contenu comporte des erreurs", problems)
     with generations.build_lock(settings.var_dir):
         generation = generations.new_generation(settings.var_dir)
         try:
+            (generation / CATALOG_FILE).write_text(catalog.to_json(), encoding="utf-8")
             run_mkdocs(settings, generation / "site")
             documents = build_search_index(settings, generation)
             compress_site(generation / "site")

@@ -102,3 +102,48 @@ def split_front_matter(text: str) -> FrontMatter:
         raise FrontMatterError(2, "le front matter doit être un dictionnaire de clés YAML")
     body = "\n".join(lines[end + 1 :])
     return FrontMatter(data=data, key_lines=key_lines, body=body, body_line=end + 2)
+
+
+def yaml_line_map(text: str, first_line: int = 1) -> dict[tuple, int]:
+    """Line of every node in a YAML document, keyed by its path (keys and indexes).
+
+    Raises FrontMatterError for invalid YAML.
+    """
+    try:
+        root = yaml.compose(text, Loader=_StringDatesLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise FrontMatterError(
+            first_line + (mark.line if mark else 0),
+            f"YAML invalide : {_french_yaml_problem((exc.problem or '').strip())}",
+        ) from exc
+    lines: dict[tuple, int] = {}
+
+    def walk(node, path: tuple) -> None:
+        lines[path] = first_line + node.start_mark.line
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                key_path = path + (str(key.value),)
+                walk(value, key_path)
+                lines[key_path] = first_line + key.start_mark.line
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, path + (index,))
+
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def line_for(lines: dict[tuple, int], path: tuple) -> int:
+    """The line of `path`, or of its closest ancestor present in the map."""
+    path = tuple(path)
+    while path and path not in lines:
+        path = path[:-1]
+    return lines.get(path, 1)
+
+
+def load_yaml_file(text: str) -> tuple[object, dict[tuple, int]]:
+    """Data and line map of a whole YAML file (dates kept as strings)."""
+    lines = yaml_line_map(text)
+    return yaml.load(text, Loader=_StringDatesLoader), lines

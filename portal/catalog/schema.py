@@ -98,7 +98,7 @@ def _field_name(path: list[Any]) -> str:
     return ".".join(str(p) for p in path) if path else "front matter"
 
 
-def _message(error) -> tuple[str | None, str]:
+def french_message(error) -> tuple[str | None, str]:
     """(top-level key concerned, French message) for a jsonschema error."""
     path = list(error.absolute_path)
     key = str(path[0]) if path else None
@@ -113,9 +113,10 @@ def _message(error) -> tuple[str | None, str]:
         return (extra[0] if extra else None), (
             f"clé inconnue : « {', '.join(extra)} » (voir le schéma dans CONTRIBUTING.md)"
         )
-    if validator == "enum" and name == "type":
+    if validator == "enum" and path and path[-1] == "type":
         return key, (
-            f"type inconnu « {error.instance} » : valeurs admises {', '.join(PAGE_TYPES)}"
+            f"type inconnu « {error.instance} » : valeurs admises "
+            f"{', '.join(str(v) for v in error.validator_value)}"
         )
     if validator == "enum":
         return key, f"« {name} » : valeur « {error.instance} » non admise"
@@ -127,6 +128,8 @@ def _message(error) -> tuple[str | None, str]:
         return key, f"« {name} » doit être {hint}, pas « {error.instance} »"
     if validator == "minLength":
         return key, f"« {name} » ne doit pas être vide"
+    if validator in {"minItems", "maxItems"}:
+        return key, f"« {name} » : {len(error.instance)} élément(s), hors des limites admises"
     if validator in {"minimum", "maximum"}:
         return key, f"« {name} » hors limites : {error.instance}"
     if validator == "anyOf":
@@ -138,7 +141,7 @@ def validate_front_matter(data: dict[str, Any]) -> list[tuple[str | None, str]]:
     """Return (key, message) pairs, one per problem, most relevant first."""
     problems: list[tuple[str | None, str]] = []
     for error in sorted(_validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
-        problems.append(_message(error))
+        problems.append(french_message(error))
     for key in ("reviewed", "date"):
         value = data.get(key)
         if isinstance(value, str) and re.match(DATE_PATTERN, value):

@@ -112,8 +112,78 @@
     });
   }
 
-  window.portal = { base: base, escapeHtml: escapeHtml };
-  function init() { setupSearch(); setupTalentFilter(); setupChapters(); }
+  /* Who is there: /api/me gives the user (or null) and a CSRF token. */
+  var mePromise = null;
+  function me() {
+    if (!mePromise) {
+      mePromise = fetch(base + "api/me", { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : { user: null }; })
+        .catch(function () { return { user: null }; });
+    }
+    return mePromise;
+  }
+
+  function post(url, body, token) {
+    return fetch(base + url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token, Accept: "application/json" },
+      body: JSON.stringify(body)
+    });
+  }
+
+  /* Header: « Se connecter » or « Ma progression ». */
+  function setupAccount() {
+    var link = document.querySelector("[data-portal-account]");
+    if (!link) return;
+    me().then(function (data) {
+      if (data.user) { link.textContent = "Ma progression"; link.href = base + "progression"; }
+      else { link.href = base + "login?next=" + encodeURIComponent(location.pathname); }
+      link.hidden = false;
+    });
+  }
+
+  /* « Marquer comme lu », and where the page sits in the learner's paths. */
+  function setupReading() {
+    var box = document.querySelector(".portal-reading");
+    if (!box) return;
+    var page = box.getAttribute("data-portal-page");
+    me().then(function (data) {
+      if (!data.user) return;
+      return fetch(base + "api/me/progress", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (progress) {
+          if (!progress) return;
+          var read = progress.pages_read.indexOf(page) >= 0;
+          var places = [];
+          progress.paths.forEach(function (path) {
+            path.steps.forEach(function (step, i) {
+              if (step.url === page) {
+                places.push(escapeHtml(path.title) + " (étape " + (i + 1) + " sur " + path.steps.length + ")");
+              }
+            });
+          });
+          box.innerHTML = '<button type="button" class="md-button' + (read ? "" : " md-button--primary") +
+            '" aria-pressed="' + read + '">' + (read ? "✔ Lu" : "Marquer comme lu") + "</button>" +
+            (places.length ? ' <span>Dans vos parcours : ' + places.join(", ") + "</span>" : "");
+          box.hidden = false;
+          var button = box.querySelector("button");
+          function markRead() {
+            return post("api/me/pages-read", { page: page }, data.csrf_token).then(function (r) {
+              if (r.ok) {
+                button.textContent = "✔ Lu"; button.classList.remove("md-button--primary");
+                button.setAttribute("aria-pressed", "true");
+              }
+            });
+          }
+          button.addEventListener("click", markRead);
+          var player = document.querySelector(".portal-player");
+          if (player && !read) player.addEventListener("ended", markRead);
+        });
+    });
+  }
+
+  window.portal = { base: base, escapeHtml: escapeHtml, me: me };
+  function init() { setupSearch(); setupTalentFilter(); setupChapters(); setupAccount(); setupReading(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();

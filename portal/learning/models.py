@@ -1,0 +1,102 @@
+"""Learning records: attempt tokens, attempts and answers, pages read, paths, certificates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from portal.accounts.models import utcnow
+from portal.db import Base
+
+
+class AttemptToken(Base):
+    """Issued when a learner opens a quiz: fixes the start time and the order shown."""
+
+    __tablename__ = "attempt_tokens"
+
+    token: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+    user_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    quiz_id: orm.Mapped[str] = orm.mapped_column(sa.String(100))
+    seed: orm.Mapped[int]
+    issued_at: orm.Mapped[dt.datetime] = orm.mapped_column(default=utcnow)
+
+
+class Attempt(Base):
+    __tablename__ = "attempts"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(32), primary_key=True)
+    token: orm.Mapped[str] = orm.mapped_column(sa.String(64), unique=True)
+    user_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    quiz_id: orm.Mapped[str] = orm.mapped_column(sa.String(100))
+    quiz_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    started_at: orm.Mapped[dt.datetime]
+    submitted_at: orm.Mapped[dt.datetime] = orm.mapped_column(default=utcnow)
+    score: orm.Mapped[float]
+    max_score: orm.Mapped[float]
+    percent: orm.Mapped[float]
+    passed: orm.Mapped[bool]
+    result: orm.Mapped[dict[str, Any]] = orm.mapped_column(sa.JSON)
+
+    answers: orm.Mapped[list[Answer]] = orm.relationship(
+        back_populates="attempt", cascade="all, delete-orphan", order_by="Answer.id"
+    )
+
+    __table_args__ = (
+        sa.Index("ix_attempts_user_quiz", "user_id", "quiz_id"),
+        sa.Index("ix_attempts_quiz_submitted", "quiz_id", "submitted_at"),
+    )
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    attempt_id: orm.Mapped[str] = orm.mapped_column(
+        sa.ForeignKey("attempts.id", ondelete="CASCADE"), index=True
+    )
+    question_id: orm.Mapped[str] = orm.mapped_column(sa.String(100))
+    response: orm.Mapped[Any] = orm.mapped_column(sa.JSON)
+    mark: orm.Mapped[float]
+    max_mark: orm.Mapped[float]
+    correct: orm.Mapped[bool]
+
+    attempt: orm.Mapped[Attempt] = orm.relationship(back_populates="answers")
+
+
+class PageRead(Base):
+    __tablename__ = "pages_read"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    user_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    page: orm.Mapped[str] = orm.mapped_column(sa.String(300))
+    read_at: orm.Mapped[dt.datetime] = orm.mapped_column(default=utcnow, index=True)
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "page", name="uq_pages_read_user_page"),)
+
+
+class PathEnrollment(Base):
+    __tablename__ = "path_enrollments"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    user_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    path_id: orm.Mapped[str] = orm.mapped_column(sa.String(100), index=True)
+    started_at: orm.Mapped[dt.datetime] = orm.mapped_column(default=utcnow)
+    completed_at: orm.Mapped[dt.datetime | None]
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "path_id", name="uq_path_enrollments_user_path"),)
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+
+    code: orm.Mapped[str] = orm.mapped_column(sa.String(32), primary_key=True)
+    user_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    path_id: orm.Mapped[str] = orm.mapped_column(sa.String(100))
+    learner_name: orm.Mapped[str] = orm.mapped_column(sa.String(120))
+    path_title: orm.Mapped[str] = orm.mapped_column(sa.String(200))
+    issued_at: orm.Mapped[dt.datetime] = orm.mapped_column(default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "path_id", name="uq_certificates_user_path"),)

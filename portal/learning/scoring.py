@@ -1,0 +1,160 @@
+"""Scoring a quiz attempt: plain functions, no database, no Flask.
+
+`validate_answers` refuses an unusable submission as a whole (nothing is then
+recorded); `grade_attempt` marks each question out of 1 and the quiz in percent.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .quizzes import Quiz, reference_url
+
+TRUE_FALSE_IDS = ("true", "false")
+
+
+class AnswerError(ValueError):
+    """A submission that cannot be scored; the message is for the learner."""
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    correct: bool
+    mark: float
+    max_mark: float
+    response: Any
+    expected: Any
+    explanation: str
+    reference: str
+    feedback: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AttemptResult:
+    score: float
+    max_score: float
+    percent: float
+    passed: bool
+    questions: list[QuestionResult]
+
+    def sections_to_review(self) -> list[str]:
+        seen: list[str] = []
+        for q in self.questions:
+            if not q.correct and q.reference not in seen:
+                seen.append(q.reference)
+        return seen
+
+
+def option_ids(question: dict[str, Any]) -> list[str]:
+    if question["type"] == "true_false":
+        return list(TRUE_FALSE_IDS)
+    return [o["id"] for o in question.get("choices") or question.get("items") or []]
+
+
+def _normalize(question: dict[str, Any], raw: Any) -> Any:
+    qid, kind = question["id"], question["type"]
+    if kind == "numeric":
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+            raise AnswerError(f"question « {qid} » : un nombre est attendu")
+        return float(raw)
+    if kind == "true_false" and isinstance(raw, bool):
+        raw = ["true" if raw else "false"]
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise AnswerError(f"question « {qid} » : une liste d'identifiants de choix est attendue")
+    if len(set(raw)) != len(raw):
+        raise AnswerError(f"question « {qid} » : un même choix figure deux fois")
+    allowed = option_ids(question)
+    unknown = [x for x in raw if x not in allowed]
+    if unknown:
+        raise AnswerError(f"question « {qid} » : choix inconnu « {unknown[0][:40]} »")
+    if kind in {"single", "true_false"} and len(raw) != 1:
+        raise AnswerError(f"question « {qid} » : un seul choix est attendu")
+    if kind == "ordering" and len(raw) != len(allowed):
+        raise AnswerError(f"question « {qid} » : classez tous les éléments, une fois chacun")
+    return raw
+
+
+def validate_answers(quiz: Quiz, answers: Any) -> dict[str, Any]:
+    """Normalised answers for every question, or AnswerError."""
+    if not isinstance(answers, dict):
+        raise AnswerError("« answers » doit associer chaque question à sa réponse")
+    unknown = [k for k in answers if quiz.question(str(k)) is None]
+    if unknown:
+        raise AnswerError(f"question inconnue « {str(unknown[0])[:40]} »")
+    missing = [q["id"] for q in quiz.questions if q["id"] not in answers]
+    if missing:
+        raise AnswerError(
+            f"{len(missing)} question(s) sans réponse : {', '.join(missing[:5])}"
+        )
+    return {q["id"]: _normalize(q, answers[q["id"]]) for q in quiz.questions}
+
+
+def expected_answer(question: dict[str, Any]) -> Any:
+    kind = question["type"]
+    if kind == "numeric":
+        return question["answer"]
+    if kind == "true_false":
+        return ["true" if question["answer"] else "false"]
+    if kind == "ordering":
+        return [item["id"] for item in question["items"]]
+    return [c["id"] for c in question["choices"] if c.get("correct")]
+
+
+def grade_question(question: dict[str, Any], response: Any, partial_credit: bool) -> float:
+    """The mark, between 0 and 1."""
+    kind = question["type"]
+    expected = expected_answer(question)
+    if kind == "numeric":
+        tolerance = float(question.get("tolerance", 0))
+        return 1.0 if abs(response - float(expected)) <= tolerance + 1e-9 else 0.0
+    if kind in {"single", "true_false"}:
+        return 1.0 if response == expected else 0.0
+    if kind == "multiple":
+        if not partial_credit:
+            return 1.0 if set(response) == set(expected) else 0.0
+        right = len(set(response) & set(expected))
+        wrong = len(set(response) - set(expected))
+        return max(0.0, (right - wrong) / len(expected))
+    # ordering
+    if not partial_credit:
+        return 1.0 if response == expected else 0.0
+    in_place = sum(1 for got, want in zip(response, expected, strict=True) if got == want)
+    return in_place / len(expected)
+
+
+def _feedback(question: dict[str, Any], response: Any) -> list[str]:
+    if question["type"] not in {"single", "multiple"}:
+        return []
+    chosen = set(response)
+    return [c["feedback"] for c in question["choices"] if c["id"] in chosen and c.get("feedback")]
+
+
+def grade_attempt(quiz: Quiz, answers: Any) -> AttemptResult:
+    """Score a submission; raises AnswerError when it cannot be scored."""
+    normalized = validate_answers(quiz, answers)
+    results = []
+    for question in quiz.questions:
+        response = normalized[question["id"]]
+        mark = round(grade_question(question, response, quiz.partial_credit), 4)
+        results.append(
+            QuestionResult(
+                id=question["id"],
+                correct=mark >= 1.0,
+                mark=mark,
+                max_mark=1.0,
+                response=response,
+                expected=expected_answer(question),
+                explanation=question["explanation"],
+                reference=reference_url(question["reference"]),
+                feedback=_feedback(question, response),
+            )
+        )
+    score = round(sum(r.mark for r in results), 4)
+    max_score = float(len(results))
+    percent = round(100 * score / max_score, 2)
+    return AttemptResult(score, max_score, percent, percent >= quiz.pass_mark, results)
