@@ -52,6 +52,21 @@ def database_url(request, tmp_path) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def real_build(tmp_path_factory):
+    """The shipped content built once, with the real pipeline, into a temporary var/."""
+    from portal.build.pipeline import build
+    from portal.config import PROJECT_ROOT, Settings
+
+    tmp = tmp_path_factory.mktemp("real")
+    settings = Settings(
+        root=PROJECT_ROOT, var_dir=tmp / "var", site_dir=tmp / "site",
+        database_url=f"sqlite:///{tmp / 'real.db'}", secret_key="test", testing=True,
+    )
+    result = build(settings)
+    return settings, result
+
+
 @pytest.fixture
 def site_settings(tmp_path):
     """A small content tree using the real theme, plugin and checks, with quizzes."""

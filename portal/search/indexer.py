@@ -26,6 +26,8 @@ SKIP_SECTIONS = {"pour aller plus loin", "sources", "voir aussi"}
 BLOCK_REMOVE = ".//a[contains(@class,'headerlink')] | .//script | .//style | .//nav | .//audio"
 META_FILE = "search-meta.json"
 PAGE_BOOST = 0.8
+# Definitions and hub pages answer many queries a little: guides should win a tie.
+TYPE_BOOST = {"glossary": 0.4, "hub": 0.7}
 
 
 @dataclass
@@ -45,10 +47,13 @@ class Document:
     def fields(self) -> dict[str, object]:
         values: dict[str, object] = self.__dict__.copy()
         values["body_exact"] = " ".join([self.title, self.section, self.body])
+        boost = TYPE_BOOST.get(self.type, 1.0)
         if self.kind == "page" and self.type != "quiz":
             # A page matches whatever its sections match; on a par, the section
             # (the exact place to read) should come first.
-            values["_boost"] = PAGE_BOOST
+            boost *= PAGE_BOOST
+        if boost != 1.0:
+            values["_boost"] = boost
         return values
 
 

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import highlight, index, sorting
+from whoosh import highlight, index
 from whoosh.query import And, NullQuery, Or, Phrase, Prefix, Query, Term
 
 from portal.build.generations import current_generation
@@ -25,6 +25,7 @@ from .indexer import META_FILE
 
 MAX_QUERY_LENGTH = 500
 MAX_UNITS = 12
+COLLAPSE_WINDOW = 200  # `total` counts the distinct pages among this many best matches
 FIELD_WEIGHTS = {"title": 3.0, "section": 2.0, "tags": 1.5, "body": 1.0}
 _UNIT_RE = re.compile(r'"([^"]*)"|(\S+)')
 _CLEAN_RE = re.compile(r"[^\w\s'’\"-]+")
@@ -87,6 +88,8 @@ class Searcher:
         self.stemmed = self.index.schema["body"].analyzer
         self.exact = self.index.schema["body_exact"].analyzer
         self.synonyms = self._synonym_table(meta.get("synonyms", []))
+        self.reader = self.searcher.reader()
+        self.corrector = self.searcher.corrector("body_exact")
 
     def close(self) -> None:
         self.searcher.close()
@@ -162,6 +165,10 @@ class Searcher:
                 index_ += length
             else:
                 q = self._phrase_query([words[index_]], prefix_last=last)
+                fixed = None if last else self._correction(words[index_])
+                if fixed is not None:
+                    corrected = self._phrase_query([fixed])
+                    q = Or([q, corrected]) if q is not None and corrected is not None else q
                 if q is not None:
                     subqueries.append(q)
                 index_ += 1
@@ -170,6 +177,13 @@ class Searcher:
         if len(subqueries) == 1:
             return subqueries[0]
         return Or(subqueries, scale=0.9)
+
+    def _correction(self, word: str) -> str | None:
+        """The closest indexed word for a word the index has never seen (a typo)."""
+        if len(word) < 4 or not word.isalpha() or self.reader.doc_frequency("body_exact", word):
+            return None
+        options = self.corrector.suggest(word, limit=1, maxdist=2)
+        return options[0] if options and options[0] != word else None
 
     # -- searching ---------------------------------------------------------------------
     def search(
@@ -191,16 +205,24 @@ class Searcher:
         if sections:
             filters.append(Or([Term("top", s) for s in sections]))
         filter_query = And(filters) if filters else None
-        results = self.searcher.search_page(
-            query, page, pagelen=limit, filter=filter_query,
-            collapse=sorting.FieldFacet("page"), collapse_limit=1, terms=True,
-        )
-        results.results.fragmenter = _fragmenter
-        results.results.formatter = _formatter
-        hits = [self._hit(hit) for hit in results]
-        found = Results(text, results.total, hits)
-        if suggest and not prefix and results.total < 3:
-            found.suggestion = self.suggest(text, results.total, filter_query)
+        # Whoosh's own collapsing drops results inside its top-N window, so the
+        # best document of each page is kept here, from a window wide enough.
+        window = max(COLLAPSE_WINDOW, page * limit * 3)
+        results = self.searcher.search(query, limit=window, filter=filter_query, terms=True)
+        results.fragmenter = _fragmenter
+        results.formatter = _formatter
+        best: list = []
+        seen: set[str] = set()
+        for hit in results:
+            key = hit["page"]
+            if key not in seen:
+                seen.add(key)
+                best.append(hit)
+        total = len(best)
+        hits = [self._hit(hit) for hit in best[(page - 1) * limit : page * limit]]
+        found = Results(text, total, hits)
+        if suggest and not prefix and total < 3:
+            found.suggestion = self.suggest(text, total, filter_query)
         return found
 
     def _hit(self, hit) -> Hit:
@@ -223,7 +245,7 @@ class Searcher:
         )
 
     def suggest(self, text: str, total: int, filter_query=None) -> str | None:
-        corrector = self.searcher.corrector("body_exact")
+        corrector = self.corrector
         words = text.split()
         changed = False
         corrected = []
