@@ -74,6 +74,8 @@ def _french_yaml_problem(problem: str) -> str:
         "found character '\\t' that cannot start any token": "tabulation interdite en YAML",
         "expected <block end>, but found '<block sequence start>'": "indentation incohérente",
         "found unexpected end of stream": "fin de texte inattendue (guillemet non fermé ?)",
+        "expected ',' or ']'": "liste ou dictionnaire entre crochets non fermé",
+        "expected ',' or '}'": "liste ou dictionnaire entre accolades non fermé",
     }
     for english, french in known.items():
         if problem.startswith(english):

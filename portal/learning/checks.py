@@ -103,13 +103,11 @@ def read_learning(settings: Settings, site: Site) -> tuple[Catalog, list[Problem
         data, lines = _load(file, display, quiz_validator, problems)
         if data is None:
             continue
-        if data["id"] in seen:
-            problems.append(Problem(display, line_for(lines, ("id",)),
-                                    f"identifiant de quiz « {data['id']} » déjà utilisé par {seen[data['id']]}"))
-            continue
+        # The id is the file name, so two quizzes can never share one.
         if data["id"] != file.stem:
             problems.append(Problem(display, line_for(lines, ("id",)),
                                     f"l'identifiant « {data['id']} » doit être le nom du fichier « {file.stem} »"))
+            continue
         seen[data["id"]] = display
         quiz_problems = _check_quiz(data, lines, display, site)
         problems += quiz_problems
@@ -121,9 +119,9 @@ def read_learning(settings: Settings, site: Site) -> tuple[Catalog, list[Problem
         data, lines = _load(file, display, path_validator, problems)
         if data is None:
             continue
-        if data["id"] in catalog.paths:
+        if data["id"] != file.stem:
             problems.append(Problem(display, line_for(lines, ("id",)),
-                                    f"identifiant de parcours « {data['id']} » en double"))
+                                    f"l'identifiant « {data['id']} » doit être le nom du fichier « {file.stem} »"))
             continue
         path_problems = _check_path(data, lines, display, site, set(seen))
         problems += path_problems

@@ -85,3 +85,32 @@ def test_unknown_tag_and_owner_are_errors(tmp_path):
     assert result.exit_code == 1
     assert "content/index.md:5: étiquette inconnue « inconnue »" in result.output
     assert "content/g.md:4: propriétaire inconnu « personne »" in result.output
+
+
+def test_template_without_required_section_is_an_error(tmp_path):
+    from factories import make_site
+
+    body = f"## À quoi sert ce modèle\n\n{FILLER}\n\n## Quand le remplir\n\n{FILLER}\n\n## Le modèle\n\nTableau."
+    settings = make_site(tmp_path, {"index.md": page("Accueil", FILLER, type="hub"),
+                                    "modele.md": page("Modèle", body, type="template")})
+    result = run_check(settings)
+    assert result.exit_code == 1
+    assert "content/modele.md:8: section obligatoire absente d'un modèle : « ## Comment le remplir »" in result.output
+
+
+def test_abbreviation_defined_twice_is_an_error(tmp_path):
+    from factories import make_site
+
+    settings = make_site(tmp_path, {"index.md": page("Accueil", f"{FILLER}\n\n*[COPIL]: Comité de pilotage", type="hub")})
+    result = run_check(settings)
+    assert result.exit_code == 1
+    assert "content/index.md:9: abréviation « COPIL » déjà définie (content/_snippets/abreviations.md:1)" in result.output
+
+
+def test_short_page_is_a_warning(tmp_path):
+    from factories import make_site
+
+    settings = make_site(tmp_path, {"index.md": page("Accueil", "Trois mots seulement.", type="hub")})
+    result = run_check(settings)
+    assert result.exit_code == 0
+    assert "content/index.md:6: avertissement : page trop courte : 3 mots de texte (au moins 150 attendus)" in result.output
