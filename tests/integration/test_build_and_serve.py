@@ -27,14 +27,14 @@ def test_failed_build_leaves_previous_site_in_service(built_settings, tmp_path):
     assert "première version" not in client.get("/guides/guide/").get_data(as_text=True)
 
     _write(built_settings, "guides/guide.md",
-           page("Guide", f"# Guide\n\n## Étapes\n\nLa première version.\n\n{FILLER}"))
+           page("Guide", f"# Guide\n\n## Étapes\n\nLa première version.\n\n{FILLER}\n\n## Pièges\n\nAucun."))
     build(built_settings)
     assert "première version" in client.get("/guides/guide/").get_data(as_text=True)
     served = current_generation(built_settings.var_dir)
     assert served != first
 
     _write(built_settings, "guides/guide.md",
-           page("Guide", f"# Guide\n\n## Étapes\n\nLa seconde version.\n\n{FILLER}"))
+           page("Guide", f"# Guide\n\n## Étapes\n\nLa seconde version.\n\n{FILLER}\n\n## Pièges\n\nAucun."))
     _write(built_settings, "index.md", "pas de front matter\n")
     with pytest.raises(BuildError) as failure:
         build(built_settings)

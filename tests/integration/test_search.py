@@ -198,12 +198,12 @@ def test_bad_parameters_get_a_french_400(search_app, params, message):
 
 def test_rebuild_is_picked_up_without_restart(search_app, tmp_path):
     client = search_app.test_client()
-    assert search(client, "bascule").get_json()["total"] == 0
+    assert search(client, "hydravion").get_json()["total"] == 0
     settings = search_app.config["PORTAL"]
     guide = settings.content_dir / "reporting" / "comite.md"
-    guide.write_text(guide.read_text() + "\n## Bascule\n\nLe plan de bascule est validé.\n")
+    guide.write_text(guide.read_text() + "\n## Hydravion\n\nLe plan hydravion est validé.\n")
     build(settings)
-    assert search(client, "bascule").get_json()["results"][0]["url"] == "/reporting/comite/#bascule"
+    assert search(client, "hydravion").get_json()["results"][0]["url"] == "/reporting/comite/#hydravion"
     assert client.get("/api/health").get_json()["documents"] > 0
 
 
