@@ -20,6 +20,11 @@ from portal.catalog.schema import parse_date
 from portal.catalog.site import Site
 
 FEED_PATH = "podcast/feed.xml"
+FEED_SITEMAP_PATH = "podcast/sitemap.xml"
+EMPTY_SITEMAP = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>\n'
+)
 ARTWORK_PATH = "podcast/pochette.png"
 GUID_NAMESPACE = uuid.UUID("6f1c1e52-4a8e-4d0c-9f51-2d6d0f0c5a11")
 

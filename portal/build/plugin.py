@@ -41,6 +41,9 @@ class PortalPlugin(BasePlugin):
         self.site = load_site(root, config)
         xml = feed.render_feed(self.site, config)
         files.append(File.generated(config, feed.FEED_PATH, content=xml))
+        # The theme looks for a sitemap beside every <link rel="alternate"> (meant for
+        # translations); the feed's folder gets an empty one instead of a 404 per page.
+        files.append(File.generated(config, feed.FEED_SITEMAP_PATH, content=feed.EMPTY_SITEMAP))
         return files
 
     def on_page_markdown(self, markdown: str, /, *, page: MkPage, config: MkDocsConfig, files: Files) -> str:
