@@ -24,10 +24,23 @@ class HtmlSafeJSONProvider(DefaultJSONProvider):
         return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def _repo_url(settings: Settings) -> str:
+    """The repository's address from mkdocs.yml (links to files and new issues)."""
+    import re
+
+    try:
+        text = settings.mkdocs_file.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    match = re.search(r"^repo_url:\s*(\S+)", text, flags=re.M)
+    return match.group(1) if match else ""
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
     Flask.json_provider_class = HtmlSafeJSONProvider
     app = Flask(__name__)
+    app.config["PORTAL_REPO_URL"] = _repo_url(settings)
     app.config.update(
         SECRET_KEY=settings.resolved_secret_key(),
         PORTAL=settings,
@@ -47,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from portal.accounts.current import load_user
     from portal.db import make_engine
     from portal.learning import views as learning_views
+    from portal.reports import views as report_views
     from portal.search import views as search_views
 
     db.init_app(app, make_engine(settings.database_url))
@@ -58,5 +72,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(account_views.bp)
     search_views.init_app(app)
     learning_views.init_app(app)
+    report_views.init_app(app)
     app.wsgi_app = site_files.SiteFiles(app.wsgi_app, settings.var_dir)
     return app

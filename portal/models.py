@@ -9,7 +9,7 @@ from portal.learning.models import (
     PageRead,
     PathEnrollment,
 )
-from portal.search.models import SearchQuery
+from portal.search.models import SearchClick, SearchQuery
 
 __all__ = [
     "Answer",
@@ -18,6 +18,7 @@ __all__ = [
     "Certificate",
     "PageRead",
     "PathEnrollment",
+    "SearchClick",
     "SearchQuery",
     "User",
 ]

@@ -25,7 +25,7 @@ class User(Base):
     password_hash: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
     role: orm.Mapped[str] = orm.mapped_column(sa.String(16), default="learner")
     team: orm.Mapped[str | None] = orm.mapped_column(sa.String(120), index=True)
-    created_at: orm.Mapped[dt.datetime] = orm.mapped_column(default=utcnow)
+    created_at: orm.Mapped[dt.datetime] = orm.mapped_column(default=utcnow, index=True)
     last_login_at: orm.Mapped[dt.datetime | None]
 
     __table_args__ = (sa.CheckConstraint("role IN ('learner', 'pmo')", name="role"),)

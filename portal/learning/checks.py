@@ -95,7 +95,10 @@ def _check_path(data: dict, lines: dict, display: str, site: Site, quizzes: set[
 
 def read_learning(settings: Settings, site: Site) -> tuple[Catalog, list[Problem]]:
     problems: list[Problem] = []
-    catalog = Catalog(titles={"/" + p.url: p.title for p in site.valid_pages()})
+    catalog = Catalog(
+        titles={"/" + p.url: p.title for p in site.valid_pages()},
+        pages=page_records(site),
+    )
     quiz_dir = settings.quizzes_dir
     seen: dict[str, str] = {}
     for file in sorted(quiz_dir.glob("*.yml")) if quiz_dir.is_dir() else []:
@@ -128,6 +131,24 @@ def read_learning(settings: Settings, site: Site) -> tuple[Catalog, list[Problem
         if not path_problems:
             catalog.paths[data["id"]] = Path_(data)
     return catalog, problems
+
+
+def page_records(site: Site) -> list[dict]:
+    """Guides and templates with owner and review dates, for the PMO's reports."""
+    from portal.build.page_meta import owner_name
+
+    records = []
+    for page in sorted(site.valid_pages(), key=lambda p: p.src_path):
+        if page.type not in {"guide", "template"}:
+            continue
+        due = page.next_review()
+        owner = str(page.meta.get("owner", ""))
+        records.append({
+            "url": "/" + page.url, "src": page.display_path, "title": page.title,
+            "type": page.type, "owner": owner, "owner_name": owner_name(site, owner)[0],
+            "reviewed": page.meta.get("reviewed"), "next_review": due.isoformat() if due else None,
+        })
+    return records
 
 
 def check_learning(settings: Settings, site: Site) -> list[Problem]:

@@ -47,6 +47,7 @@ class Attempt(Base):
     __table_args__ = (
         sa.Index("ix_attempts_user_quiz", "user_id", "quiz_id"),
         sa.Index("ix_attempts_quiz_submitted", "quiz_id", "submitted_at"),
+        sa.Index("ix_attempts_quiz_percent", "quiz_id", "percent"),
     )
 
 

@@ -185,6 +185,8 @@ class Catalog:
     quizzes: dict[str, Quiz] = field(default_factory=dict)
     paths: dict[str, Path_] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # site path → page title
+    # Guides and templates with their owner and review dates (freshness report).
+    pages: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -192,6 +194,7 @@ class Catalog:
                 "quizzes": [q.data for q in self.quizzes.values()],
                 "paths": [p.data for p in self.paths.values()],
                 "titles": self.titles,
+                "pages": self.pages,
             },
             ensure_ascii=False,
         )
@@ -203,6 +206,7 @@ class Catalog:
             quizzes={q["id"]: Quiz(q) for q in raw["quizzes"]},
             paths={p["id"]: Path_(p) for p in raw["paths"]},
             titles=raw.get("titles", {}),
+            pages=raw.get("pages", []),
         )
 
 

@@ -23,3 +23,16 @@ class SearchQuery(Base):
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     created_at: orm.Mapped[dt.datetime] = orm.mapped_column(default=utcnow, index=True)
+
+
+class SearchClick(Base):
+    """A result opened from the search page: what readers found useful."""
+
+    __tablename__ = "search_clicks"
+
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    query_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("search_queries.id", ondelete="CASCADE"), index=True
+    )
+    url: orm.Mapped[str] = orm.mapped_column(sa.String(500))
+    created_at: orm.Mapped[dt.datetime] = orm.mapped_column(default=utcnow)

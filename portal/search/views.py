@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from dataclasses import asdict
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, redirect, request
 from werkzeug.exceptions import BadRequest
 
 from portal import db
 from portal.accounts.current import current_user_id
 from portal.shell import render_page
 
-from .log import log_query
+from .log import log_click, log_query
 from .query import MAX_QUERY_LENGTH, Results, SearchEngine
 
 bp = Blueprint("search", __name__)
@@ -63,6 +63,7 @@ def _list_arg(name: str, allowed: set[str] | None = None) -> list[str]:
 
 
 def run_search(require_query: bool) -> tuple[str, Results | None, dict]:
+    """(query, results, parameters); `parameters["logged"]` is the log row's id, if any."""
     q = request.args.get("q", "")
     q = "".join(ch for ch in q if ch.isprintable() or ch == " ").strip()
     if len(q) > MAX_QUERY_LENGTH:
@@ -87,7 +88,7 @@ def run_search(require_query: bool) -> tuple[str, Results | None, dict]:
     results = searcher.search(q, **params)
     took = (time.perf_counter() - started) * 1000
     if not params["prefix"] and params["page"] == 1:
-        log_query(db.session(), q, results.total, took, current_user_id())
+        params["logged"] = log_query(db.session(), q, results.total, took, current_user_id())
     return q, results, params
 
 
@@ -138,6 +139,21 @@ def search_page():
         sections=[s.decode() if isinstance(s, bytes) else s for s in sections if s],
     )
     return html, 400 if error else 200
+
+
+@bp.get("/search/ouvrir")
+def open_result():
+    """Records which result a reader opened, then goes there (works without JavaScript)."""
+    url = request.args.get("url", "")
+    if not url.startswith("/") or url.startswith("//") or "\\" in url or len(url) > 500:
+        raise SearchInputError("Adresse de résultat invalide.")
+    try:
+        query_id = int(request.args.get("requete", ""))
+    except ValueError:
+        query_id = None
+    if query_id is not None:
+        log_click(db.session(), query_id, url)
+    return redirect(url, 302)
 
 
 def init_app(app) -> None:

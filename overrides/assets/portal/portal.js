@@ -182,8 +182,33 @@
     });
   }
 
+  /* Wide tables (wrapped by the theme in a scrolling box): a box that scrolls
+     sideways must be reachable with the keyboard (WCAG 2.1.1), so it becomes a
+     focusable, named region; one that fits stays out of the tab order. */
+  function setupScrollRegions() {
+    document.querySelectorAll(".md-typeset__scrollwrap").forEach(function (wrap) {
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", "Tableau à faire défiler horizontalement");
+      } else if (wrap.hasAttribute("tabindex")) {
+        wrap.removeAttribute("tabindex"); wrap.removeAttribute("role"); wrap.removeAttribute("aria-label");
+      }
+    });
+  }
+
   window.portal = { base: base, escapeHtml: escapeHtml, me: me };
-  function init() { setupSearch(); setupTalentFilter(); setupChapters(); setupAccount(); setupReading(); }
+  function init() {
+    setupSearch(); setupTalentFilter(); setupChapters(); setupAccount(); setupReading();
+    /* The theme wraps tables when its document$ emits: check after it does, and on resize. */
+    if (window.document$ && typeof window.document$.subscribe === "function") {
+      window.document$.subscribe(function () { setTimeout(setupScrollRegions, 0); });
+    } else {
+      setupScrollRegions();
+    }
+    var resizing = null;
+    window.addEventListener("resize", function () { clearTimeout(resizing); resizing = setTimeout(setupScrollRegions, 150); });
+  }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();
