@@ -112,5 +112,35 @@ def users_create(settings: Settings, email: str, name: str, role: str, team: str
         engine.dispose()
 
 
+@main.command(help="Exporte les traces d'apprentissage (xAPI 1.0.3 ou CSV).")
+@click.option("--format", "fmt", type=click.Choice(["xapi", "csv"]), default="xapi", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default="-",
+              help="Fichier de sortie (défaut : sortie standard).")
+@click.option("--site-url", default=None, help="Adresse du site pour les identifiants d'activités.")
+@click.pass_obj
+def export(settings: Settings, fmt: str, output: str, site_url: str | None) -> None:
+    import os
+
+    from portal.build.generations import current_generation
+    from portal.db import make_engine, session_scope
+    from portal.learning.quizzes import load_catalog
+    from portal.reports.export import statements, write_csv, write_xapi
+
+    generation = current_generation(settings.var_dir)
+    if generation is None:
+        click.echo("Erreur : aucun site construit ; lancez d'abord « pmo-portal build ».", err=True)
+        sys.exit(1)
+    catalog = load_catalog(generation)
+    url = site_url or os.environ.get("PORTAL_SITE_URL", "http://127.0.0.1:8000/")
+    engine = make_engine(settings.database_url)
+    writer = write_xapi if fmt == "xapi" else write_csv
+    try:
+        with session_scope(engine) as session, click.open_file(output, "w", encoding="utf-8") as out:
+            count = writer(out, statements(session, catalog, url))
+    finally:
+        engine.dispose()
+    click.echo(f"{count} traces exportées.", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
