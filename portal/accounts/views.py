@@ -33,7 +33,7 @@ def _failed(response) -> bool:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("60/minute", methods=["POST"])
+@limiter.limit("120/minute", methods=["POST"])
 @limiter.limit("5/minute", methods=["POST"], key_func=_account_key, deduct_when=_failed)
 def login():
     settings = current_app.config["PORTAL"]
@@ -59,7 +59,7 @@ def login():
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("30/minute", methods=["POST"])
+@limiter.limit("100/minute", methods=["POST"])
 def register():
     settings = current_app.config["PORTAL"]
     error = None
