@@ -142,5 +142,46 @@ def export(settings: Settings, fmt: str, output: str, site_url: str | None) -> N
     click.echo(f"{count} traces exportées.", err=True)
 
 
+@main.command(help="Sauvegarde cohérente des comptes et des traces d'apprentissage.")
+@click.argument("fichier", type=click.Path(dir_okay=False, writable=True))
+@click.pass_obj
+def backup(settings: Settings, fichier: str) -> None:
+    from portal.backup import dump
+    from portal.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        with click.open_file(fichier, "w", encoding="utf-8", atomic=fichier != "-") as out:
+            counts = dump(engine, out)
+    finally:
+        engine.dispose()
+    click.echo(f"Sauvegarde écrite : {sum(counts.values())} lignes ({_summary(counts)}).", err=True)
+
+
+@main.command(help="Restaure une sauvegarde dans une base neuve (SQLite ou PostgreSQL).")
+@click.argument("fichier", type=click.Path(exists=True, dir_okay=False))
+@click.pass_obj
+def restore(settings: Settings, fichier: str) -> None:
+    from portal.backup import BackupError, load
+    from portal.db import make_engine
+    from portal.migrations import upgrade
+
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with open(fichier, encoding="utf-8") as source:
+            counts = load(engine, source)
+    except BackupError as exc:
+        click.echo(f"Erreur : {fichier} : {exc}. Rien n'a été restauré.", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+    click.echo(f"Restauration terminée : {sum(counts.values())} lignes ({_summary(counts)}).", err=True)
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {n}" for name, n in counts.items() if n)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,82 @@
+"""`pmo-portal backup` / `restore`: from the embedded SQLite to a new database, records intact."""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+from click.testing import CliRunner
+from conftest import BufferedClient, Learner, _reset_postgres
+from factories import ANSWERS_ALL_RIGHT, ANSWERS_ALL_WRONG
+
+from portal import create_app
+from portal.cli import main
+
+TABLES = ["users", "attempt_tokens", "attempts", "answers", "pages_read", "path_enrollments",
+          "certificates", "search_queries"]
+
+
+def cli(settings, url, *args):
+    env = {"PORTAL_ROOT": str(settings.root), "PORTAL_VAR_DIR": str(settings.var_dir),
+           "PORTAL_DATABASE_URL": url, "PORTAL_SECRET_KEY": "test"}
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def counts(url):
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        found = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
+    engine.dispose()
+    return found
+
+
+def test_backup_restores_onto_a_new_database(app, learner, tmp_path):
+    learner.post_json("/api/me/pages-read", {"page": "/guides/guide/"})
+    learner.submit(ANSWERS_ALL_WRONG)
+    learner.submit(ANSWERS_ALL_RIGHT)
+    learner.client.get("/search?q=guide")
+    settings = app.config["PORTAL"]
+    source_url = settings.database_url
+    dump = tmp_path / "sauvegarde.jsonl"
+    result = cli(settings, source_url, "backup", str(dump))
+    assert result.exit_code == 0, result.output
+    before = counts(source_url)
+    assert before["answers"] == 10 and before["certificates"] == 1
+
+    targets = [f"sqlite:///{tmp_path / 'restauree.db'}"]
+    postgres = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if postgres and not source_url.startswith("postgresql"):
+        _reset_postgres(postgres)
+        targets.append(postgres)
+    for target in targets:
+        result = cli(settings, target, "restore", str(dump))
+        assert result.exit_code == 0, result.output
+        assert counts(target) == before
+        settings.database_url = target
+        restored = create_app(settings)
+        restored.test_client_class = BufferedClient
+        again = Learner(restored.test_client())
+        assert again.login().status_code == 302
+        progress = again.client.get("/api/me/progress").get_json()
+        assert progress["quizzes"]["essentiel"] == {"attempts": 2, "best_percent": 100.0, "passed": True}
+        # New records still get fresh ids after a restore (sequences moved on).
+        assert again.submit(ANSWERS_ALL_RIGHT).status_code == 201
+        restored.extensions["portal.engine"].dispose()
+
+
+def test_restore_refuses_a_non_empty_database(app, learner, tmp_path):
+    settings = app.config["PORTAL"]
+    dump = tmp_path / "sauvegarde.jsonl"
+    assert cli(settings, settings.database_url, "backup", str(dump)).exit_code == 0
+    result = cli(settings, settings.database_url, "restore", str(dump))
+    assert result.exit_code == 1
+    assert "la base cible n'est pas vide (table users)" in result.output
+    assert "Rien n'a été restauré." in result.output
+
+
+def test_restore_refuses_a_file_that_is_not_a_backup(site_settings, tmp_path):
+    bogus = tmp_path / "autre.jsonl"
+    bogus.write_text('{"bonjour": 1}\n')
+    result = cli(site_settings, f"sqlite:///{tmp_path / 'x.db'}", "restore", str(bogus))
+    assert result.exit_code == 1
+    assert "ce fichier n'est pas une sauvegarde du portail" in result.output
