@@ -24,23 +24,11 @@ class HtmlSafeJSONProvider(DefaultJSONProvider):
         return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _repo_url(settings: Settings) -> str:
-    """The repository's address from mkdocs.yml (links to files and new issues)."""
-    import re
-
-    try:
-        text = settings.mkdocs_file.read_text(encoding="utf-8")
-    except OSError:
-        return ""
-    match = re.search(r"^repo_url:\s*(\S+)", text, flags=re.M)
-    return match.group(1) if match else ""
-
-
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
     Flask.json_provider_class = HtmlSafeJSONProvider
     app = Flask(__name__)
-    app.config["PORTAL_REPO_URL"] = _repo_url(settings)
+    app.config["PORTAL_REPO_URL"] = settings.repo_url
     app.config.update(
         SECRET_KEY=settings.resolved_secret_key(),
         PORTAL=settings,
@@ -55,7 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=False,  # same-origin checks are done by SameSite cookies
     )
 
-    from portal import db, errors, limits, site_files, views
+    from portal import db, errors, limits, security, site_files, views
     from portal.accounts import views as account_views
     from portal.accounts.current import load_user
     from portal.db import make_engine
@@ -73,5 +61,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     search_views.init_app(app)
     learning_views.init_app(app)
     report_views.init_app(app)
-    app.wsgi_app = site_files.SiteFiles(app.wsgi_app, settings.var_dir)
+    files = site_files.SiteFiles(app.wsgi_app, settings.var_dir, https=settings.secure_cookies)
+    app.wsgi_app = files
+
+    @app.after_request
+    def security_headers(response):
+        files.current()  # keeps the policy in step with the generation in service
+        for name, value in security.headers(files.csp, settings.secure_cookies).items():
+            response.headers.setdefault(name, value)
+        return response
+
     return app

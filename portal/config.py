@@ -73,6 +73,18 @@ class Settings:
         return self.root / "mkdocs.yml"
 
     @property
+    def repo_url(self) -> str:
+        """The repository's address, from mkdocs.yml (file links, new issues)."""
+        import re
+
+        try:
+            text = self.mkdocs_file.read_text(encoding="utf-8")
+        except OSError:
+            return ""
+        match = re.search(r"^repo_url:\s*(\S+)", text, flags=re.M)
+        return match.group(1) if match else ""
+
+    @property
     def index_dir(self) -> Path:
         """The current search index: a symlink to one generation under var/index.d/."""
         return self.var_dir / "index"

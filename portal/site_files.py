@@ -13,6 +13,7 @@ from pathlib import Path
 
 from whitenoise import WhiteNoise
 
+from portal import security
 from portal.build.generations import current_generation
 
 # mkdocs-material's own assets carry a content hash in their names.
@@ -23,17 +24,24 @@ def _is_immutable(_path: str, url: str) -> bool:
     return bool(_HASHED.search(url))
 
 
-def _headers(headers, path: str, _url: str) -> None:
-    if path.endswith(".html"):
-        headers["Cache-Control"] = "no-cache"
+def _header_adder(security: dict[str, str]):
+    def add(headers, path: str, _url: str) -> None:
+        if path.endswith(".html"):
+            headers["Cache-Control"] = "no-cache"
+        for name, value in security.items():
+            headers[name] = value
+
+    return add
 
 
 class SiteFiles:
     """WSGI middleware: a static file if the current site has one, else the app."""
 
-    def __init__(self, app, var_dir: Path) -> None:
+    def __init__(self, app, var_dir: Path, https: bool = False) -> None:
         self.app = app
         self.var_dir = Path(var_dir)
+        self.https = https
+        self.csp = security.policy(None)
         self._lock = threading.Lock()
         self._generation: Path | None = None
         self._static: WhiteNoise | None = None
@@ -44,6 +52,7 @@ class SiteFiles:
             with self._lock:
                 if generation != self._generation:
                     static = None
+                    self.csp = security.policy(generation)
                     if generation is not None:
                         static = WhiteNoise(
                             self.app,
@@ -51,7 +60,9 @@ class SiteFiles:
                             index_file=True,
                             max_age=300,
                             immutable_file_test=_is_immutable,
-                            add_headers_function=_headers,
+                            add_headers_function=_header_adder(
+                                security.headers(self.csp, self.https)
+                            ),
                         )
                     self._static, self._generation = static, generation
         return self._generation, self._static

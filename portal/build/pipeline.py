@@ -19,6 +19,7 @@ from portal.config import Settings
 from portal.learning.checks import read_learning
 from portal.learning.quizzes import CATALOG_FILE, Catalog
 from portal.search.indexer import index_site
+from portal.security import write_policy
 
 from . import generations
 
@@ -99,6 +100,7 @@ def build(settings: Settings) -> BuildResult:
             (generation / CATALOG_FILE).write_text(catalog.to_json(), encoding="utf-8")
             run_mkdocs(settings, generation / "site")
             documents = build_search_index(settings, generation)
+            write_policy(generation, settings.repo_url)
             compress_site(generation / "site")
         except BaseException:
             generations.discard(generation)
