@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=False,  # same-origin checks are done by SameSite cookies
     )
 
-    from portal import db, errors, limits, security, site_files, views
+    from portal import db, errors, limits, openapi, security, site_files, views
     from portal.accounts import views as account_views
     from portal.accounts.current import load_user
     from portal.db import make_engine
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     app.before_request(load_user)
     app.register_blueprint(views.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(account_views.bp)
     search_views.init_app(app)
     learning_views.init_app(app)

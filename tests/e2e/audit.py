@@ -10,9 +10,12 @@ import os
 import re
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import BrowserContext, Page
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+# Pages allow only their own origin's scripts (Content-Security-Policy): the browser
+# context serves the vendored file at this address of the test server (`serve_axe`).
+AXE_URL = "/__e2e__/axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = ("serious", "critical")
 DESKTOP = {"width": 1280, "height": 900}
@@ -40,12 +43,16 @@ def settle(page: Page) -> None:
         )
 
 
+def serve_axe(context: BrowserContext, origin: str) -> None:
+    context.route(origin + AXE_URL, lambda route: route.fulfill(path=AXE, content_type="text/javascript"))
+
+
 def assert_accessible(page: Page, page_type: str) -> None:
     """Fail on any serious or critical WCAG 2.1 AA violation that axe finds."""
     settle(page)
     assert scripts_run(page), "axe needs JavaScript: audit pages in a context that runs it"
     if not page.evaluate("typeof window.axe === 'object'"):
-        page.add_script_tag(path=str(AXE))
+        page.add_script_tag(url=AXE_URL)
     results = page.evaluate(
         "options => axe.run(document, options)",
         {"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]},

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from .audit import serve_axe
+
 BROWSER = os.environ.get("PORTAL_E2E_BROWSER", "/usr/bin/chromium")
 BROWSER_MISSING = (
     f"Chromium introuvable ({BROWSER}) : suite e2e ignorée — "
@@ -148,6 +150,13 @@ def browser(browser_executable):
         playwright.stop()
 
 
+def watch(page, errors: list[str]) -> None:
+    """Record uncaught script errors, and what the Content-Security-Policy blocks."""
+    page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+    page.on("console", lambda message: errors.append(f"{page.url}: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text else None)
+
+
 @pytest.fixture
 def new_context(browser, server):
     """Makes browser contexts (a fresh profile: no cookies, no stored palette) on the
@@ -164,15 +173,15 @@ def new_context(browser, server):
         context.set_default_timeout(10_000)
         # Nothing leaves the machine (the theme asks GitHub for the repository's stars).
         context.route(elsewhere, lambda route: route.abort("blockedbyclient"))
-        context.on("page", lambda page: page.on(
-            "pageerror", lambda exc: errors.append(f"{page.url}: {exc}")))
+        serve_axe(context, server.url)
+        context.on("page", lambda page: watch(page, errors))
         contexts.append(context)
         return context
 
     yield make
     for context in contexts:
         context.close()
-    assert not errors, "uncaught script errors in the page:\n" + "\n".join(errors)
+    assert not errors, "script errors or blocked content in the pages:\n" + "\n".join(errors)
 
 
 @pytest.fixture
