@@ -310,3 +310,29 @@ def test_progress_requires_sign_in(client):
     assert client.get("/api/me/progress").status_code == 401
     response = client.get("/progression")
     assert response.status_code == 302 and "/login?next=/progression" in response.headers["Location"]
+
+
+def test_sessions_expire_and_are_renewed_at_sign_in(app, learner):
+    learner.client.post("/logout", data={"csrf_token": learner.csrf()})
+    before = learner.client.get_cookie("portail_session")
+    response = learner.login()
+    cookie = response.headers["Set-Cookie"]
+    assert "Expires=" in cookie
+    after = learner.client.get_cookie("portail_session")
+    assert before is None or after.value != before.value
+
+
+def test_cookies_are_secure_when_served_over_https(built_settings, database_url):
+    from conftest import BufferedClient
+
+    from portal import create_app
+
+    built_settings.database_url = database_url
+    built_settings.secure_cookies = True
+    secure = create_app(built_settings)
+    secure.test_client_class = BufferedClient
+    person = Learner(secure.test_client())
+    response = person.register()
+    assert "Secure" in response.headers["Set-Cookie"]
+    assert "Strict-Transport-Security" in response.headers
+    secure.extensions["portal.engine"].dispose()
