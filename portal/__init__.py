@@ -10,7 +10,6 @@ from flask_wtf.csrf import CSRFProtect
 
 from portal.config import Settings
 
-
 csrf = CSRFProtect()
 
 

@@ -35,7 +35,8 @@ SPEC = {
             **_ok({"type": "object", "required": ["status", "documents", "quizzes", "database"],
                    "properties": {"status": {"type": "string"}, "documents": {"type": "integer"},
                                   "quizzes": {"type": "integer"}, "database": {"type": "string"}}}),
-            "503": {"description": "Base indisponible", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "503": {"description": "Base indisponible",
+                    "content": {"application/json": {"schema": {"type": "object"}}}},
         }}},
         "/api/search": {"get": {"summary": "Recherche en français", "parameters": [
             {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},

@@ -72,7 +72,7 @@ def audio_length(site: Site, audio: str) -> int:
 
 def render_feed(site: Site, config: MkDocsConfig) -> str:
     base = config.site_url or "http://127.0.0.1:8000/"
-    podcast = dict((site.extra.get("podcast") or {}))
+    podcast = dict(site.extra.get("podcast") or {})
     title = podcast.get("title", "Chroniques de talents")
     description = podcast.get(
         "description", "Le podcast de la communauté de pratique PMO : des praticiens racontent."

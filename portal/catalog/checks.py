@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import html as html_lib
 import re
-from collections import defaultdict
 from pathlib import Path
 
 from .links import check_links, check_target

@@ -73,10 +73,12 @@ def _rows(name: str, filters: Filters):
 
 
 def _teams() -> list[str]:
-    from portal.accounts.models import User
     import sqlalchemy as sa
 
-    return [t for t in db.session().scalars(sa.select(User.team).where(User.team.is_not(None)).distinct().order_by(User.team))]
+    from portal.accounts.models import User
+
+    query = sa.select(User.team).where(User.team.is_not(None)).distinct().order_by(User.team)
+    return list(db.session().scalars(query))
 
 
 def issue_url(query: str) -> str:
@@ -84,7 +86,8 @@ def issue_url(query: str) -> str:
     title = f"Nouvelle page : {query}"
     body = (f"Des lecteurs ont cherché « {query} » sans trouver de réponse.\n\n"
             "Page à écrire ou à compléter : …\nResponsable proposé : …")
-    return f"{repo.rstrip('/')}/issues/new?" + urlencode({"title": title, "body": body, "labels": "contenu"}, quote_via=quote)
+    query = urlencode({"title": title, "body": body, "labels": "contenu"}, quote_via=quote)
+    return f"{repo.rstrip('/')}/issues/new?{query}"
 
 
 def _charts(page: str, tables: dict) -> dict:

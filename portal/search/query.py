@@ -19,7 +19,7 @@ from whoosh.query import And, NullQuery, Or, Phrase, Prefix, Query, Term
 
 from portal.build.generations import current_generation
 
-from .analysis import fold, french_analyzer
+from .analysis import fold
 from .fields import SEARCH_FIELDS
 from .indexer import META_FILE
 
