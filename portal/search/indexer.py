@@ -93,7 +93,9 @@ def page_documents(html: str, url: str) -> Iterator[Document]:
             continue
         else:
             (sections[-1][2] if sections else intro).append(_text(child))
-    all_text = " ".join(intro + [h + " " + " ".join(t) for _a, h, t in sections])
+    # The page document holds its introduction and headings; the text of each
+    # section is indexed once, in the section's own document.
+    all_text = " ".join(intro + [h for _a, h, _t in sections])
     if page_type != "glossary":  # the glossary is searched term by term
         yield Document(url, url, "page", page_type, top, title, "", tags,
                        all_text, crumbs, description)
