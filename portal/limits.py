@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 
 from portal.shell import render_page
 
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+def _client_address() -> str:
+    from portal.accounts.current import client_address
+
+    return client_address()
+
+
+# Per-address limits count the reader's address, not the reverse proxy's.
+limiter = Limiter(key_func=_client_address, default_limits=[], headers_enabled=True)
 
 TOO_MANY = "Trop de tentatives : patientez une minute avant de réessayer."
 

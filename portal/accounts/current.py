@@ -27,6 +27,15 @@ def _from_trusted_proxy() -> bool:
     return False
 
 
+def client_address() -> str:
+    """The reader's address: behind a trusted proxy, the last hop it added to X-Forwarded-For."""
+    remote = request.remote_addr or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and _from_trusted_proxy():
+        return forwarded.split(",")[-1].strip() or remote
+    return remote
+
+
 def load_user() -> None:
     """before_request: set g.user from the SSO header (header mode) or the session."""
     g.user = None

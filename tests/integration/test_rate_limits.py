@@ -51,3 +51,24 @@ def test_limits_are_shared_between_servers_through_redis(built_settings, databas
     assert statuses == [401] * 5 + [429]
     for server in servers:
         server.extensions["portal.engine"].dispose()
+
+
+def test_address_limits_count_readers_behind_a_trusted_proxy(app):
+    """Behind nginx every request comes from 127.0.0.1; the limit must count the real readers."""
+    app.config["PORTAL"].trusted_proxies = ["127.0.0.1"]
+
+    def attempt(client_ip: str, index: int):
+        person = Learner(app.test_client(), email=f"x{index}@example.com")
+        data = {"email": person.email, "password": "mauvais-mot-de-passe", "csrf_token": person.csrf()}
+        return person.client.post("/login", data=data, headers={"X-Forwarded-For": client_ip},
+                                  environ_base={"REMOTE_ADDR": "127.0.0.1"})
+
+    statuses = [attempt("203.0.113.7", i).status_code for i in range(121)]
+    assert statuses.count(429) == 1 and statuses[-1] == 429
+    assert attempt("198.51.100.2", 999).status_code == 401  # another reader is not blocked
+    # From an untrusted address the header is ignored: the connection's address counts.
+    untrusted = Learner(app.test_client(), email="y@example.com")
+    data = {"email": untrusted.email, "password": "x" * 12, "csrf_token": untrusted.csrf()}
+    response = untrusted.client.post("/login", data=data, headers={"X-Forwarded-For": "203.0.113.7"},
+                                     environ_base={"REMOTE_ADDR": "192.0.2.50"})
+    assert response.status_code == 401
