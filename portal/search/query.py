@@ -25,6 +25,8 @@ from .indexer import META_FILE
 
 MAX_QUERY_LENGTH = 500
 MAX_UNITS = 12
+MIN_PREFIX = 3
+PREFIX_FIELDS = {"title", "section", "tags"}
 COLLAPSE_WINDOW = 200  # `total` counts the distinct pages among this many best matches
 FIELD_WEIGHTS = {"title": 3.0, "section": 2.0, "tags": 1.5, "body": 1.0}
 _UNIT_RE = re.compile(r'"([^"]*)"|(\S+)')
@@ -123,9 +125,13 @@ class Searcher:
             weight = FIELD_WEIGHTS[name]
             if len(stems) == 1:
                 q: Query = Term(name, stems[0], boost=weight)
-                if prefix_last:
-                    q = Or([q, Prefix(name, fold(words[-1]).lower(), boost=weight * 0.8),
-                            Prefix(name, stems[0], boost=weight * 0.8)])
+                if prefix_last and name in PREFIX_FIELDS:
+                    # While typing: a word begun in a title or heading. Bodies are left
+                    # out and prefixes are at least 3 letters, so one keystroke can't
+                    # expand into hundreds of posting lists.
+                    starts = {p for p in (fold(words[-1]).lower(), stems[0]) if len(p) >= MIN_PREFIX}
+                    if starts:
+                        q = Or([q] + [Prefix(name, p, boost=weight * 0.8) for p in sorted(starts)])
             else:
                 q = Phrase(name, stems, slop=1, boost=weight)
             per_field.append(q)
@@ -208,7 +214,7 @@ class Searcher:
         # Whoosh's own collapsing drops results inside its top-N window, so the
         # best document of each page is kept here, from a window wide enough.
         window = max(COLLAPSE_WINDOW, page * limit * 3)
-        results = self.searcher.search(query, limit=window, filter=filter_query, terms=True)
+        results = self.searcher.search(query, limit=window, filter=filter_query)
         results.fragmenter = _fragmenter
         results.formatter = _formatter
         best: list = []

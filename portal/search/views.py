@@ -10,6 +10,7 @@ from werkzeug.exceptions import BadRequest
 
 from portal import db
 from portal.accounts.current import current_user_id
+from portal.limits import limiter
 from portal.shell import render_page
 
 from .log import log_click, log_query
@@ -93,6 +94,7 @@ def run_search(require_query: bool) -> tuple[str, Results | None, dict]:
 
 
 @bp.get("/api/search")
+@limiter.limit("300/minute")
 def api_search():
     q, results, _params = run_search(require_query=True)
     assert results is not None

@@ -6,11 +6,14 @@ axe-core is vendored in vendor/ (see vendor/README.md), never fetched at run tim
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import unicodedata
 from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 # Pages allow only their own origin's scripts (Content-Security-Policy): the browser
@@ -20,6 +23,7 @@ WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = ("serious", "critical")
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+REFLOW = {"width": 320, "height": 640}
 
 
 def scripts_run(page: Page) -> bool:
@@ -61,6 +65,33 @@ def assert_accessible(page: Page, page_type: str) -> None:
     assert not blocking, _report(page, page_type, blocking)
 
 
+# The page's width, and the outermost elements that stick out of the window.
+STICKING_OUT = """() => {
+  const limit = document.documentElement.clientWidth + 1;
+  const name = e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") +
+    (typeof e.className === "string" && e.className.trim() ? "." + e.className.trim().split(/\\s+/).join(".") : "");
+  const out = [...document.body.querySelectorAll("*")].filter(e => {
+    const box = e.getBoundingClientRect();
+    return box.width > 0 && box.right > limit && e.parentElement.getBoundingClientRect().right <= limit;
+  });
+  return [document.documentElement.scrollWidth, out.slice(0, 5).map(name)];
+}"""
+
+
+def assert_reflows(page: Page, page_type: str) -> None:
+    """320 px wide (1280 px zoomed to 400 %), the page does not scroll sideways
+    (WCAG 1.4.10, which axe does not check); wide tables scroll in their own box."""
+    viewport = page.viewport_size
+    page.set_viewport_size(REFLOW)
+    try:
+        width, culprits = page.evaluate(STICKING_OUT)
+    finally:
+        page.set_viewport_size(viewport)
+    assert width <= REFLOW["width"] + 1, (
+        f"the {page_type} page ({page.url}) is {width} px wide in a {REFLOW['width']} px window; "
+        f"sticking out: {', '.join(culprits) or '?'}")
+
+
 def _report(page: Page, page_type: str, violations: list[dict]) -> str:
     lines = [f"{len(violations)} serious/critical WCAG 2.1 AA violation(s) on the "
              f"{page_type} page ({page.url}):"]
@@ -83,12 +114,14 @@ def look(page: Page, page_type: str) -> None:
     if not folder:
         return
     Path(folder).mkdir(parents=True, exist_ok=True)
-    slug = re.sub(r"[^a-z0-9]+", "-", page_type.lower()).strip("-")
+    ascii_name = unicodedata.normalize("NFKD", page_type).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     viewport = page.viewport_size
     system_dark = page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
     taken = set()
     for system in ("dark", "light") if system_dark else ("light", "dark"):
         page.emulate_media(color_scheme=system)
+        follow_system(page, system)
         for device, size in (("desktop", DESKTOP), ("phone", PHONE)):
             page.set_viewport_size(size)
             settle(page)
@@ -98,11 +131,22 @@ def look(page: Page, page_type: str) -> None:
                 taken.add(name)
                 page.screenshot(path=str(Path(folder) / name), full_page=True)
     page.emulate_media(color_scheme="dark" if system_dark else "light")
+    follow_system(page, "dark" if system_dark else "light")
     page.set_viewport_size(viewport)
     settle(page)
+
+
+def follow_system(page: Page, system: str) -> None:
+    """Give the theme a moment to follow the system's palette (unless the reader chose one)."""
+    wanted = "slate" if system == "dark" else "default"
+    # A palette chosen with the toggle, or no JavaScript: the page keeps its own.
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function("s => document.body.getAttribute('data-md-color-scheme') === s",
+                               arg=wanted, timeout=1000)
 
 
 def audit(page: Page, page_type: str) -> None:
     """The accessibility audit of a page type, and its screenshots when asked for."""
     assert_accessible(page, page_type)
+    assert_reflows(page, page_type)
     look(page, page_type)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from .audit import serve_axe
+from .audit import DESKTOP, serve_axe
 
 BROWSER = os.environ.get("PORTAL_E2E_BROWSER", "/usr/bin/chromium")
 BROWSER_MISSING = (
@@ -34,7 +34,6 @@ BROWSER_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-DESKTOP = {"width": 1280, "height": 900}
 PMO_EMAIL = "pmo@exemple.fr"
 PMO_PASSWORD = "Responsable-Methodes-2026"
 

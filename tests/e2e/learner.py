@@ -42,11 +42,8 @@ def path_steps(path_id: str) -> list[tuple[str, str, str]]:
 
 
 # -- answers ---------------------------------------------------------------------------------
-def right_answer(question: dict[str, Any]) -> Any:
-    return expected_answer(question)
-
-
 def wrong_answer(question: dict[str, Any]) -> Any:
+    """An answer that scores nothing (or next to nothing, for an ordering)."""
     kind = question["type"]
     expected = expected_answer(question)
     if kind == "numeric":
@@ -67,7 +64,7 @@ def french_number(value: float) -> str:
 
 def planned_answers(quiz_id: str, right: bool) -> dict[str, Any]:
     quiz = load_quiz(quiz_id)
-    return {q["id"]: (right_answer(q) if right else wrong_answer(q)) for q in quiz["questions"]}
+    return {q["id"]: (expected_answer(q) if right else wrong_answer(q)) for q in quiz["questions"]}
 
 
 # -- actions ---------------------------------------------------------------------------------

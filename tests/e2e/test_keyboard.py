@@ -90,13 +90,35 @@ def test_quiz_with_the_keyboard_alone(new_context):
 def test_header_search_with_the_keyboard(new_context):
     page = new_context().new_page()
     page.goto("/")
+    search = page.locator("#portal-search-input")
+    listbox = page.locator("#portal-search-results")
     tab_to(page, "#portal-search-input")
+    page.keyboard.type("copil")
+    expect(listbox).to_be_visible()
+
+    # The list closes with Escape, and when the focus leaves the search: its options are
+    # chosen with the arrows, they are not one Tab stop each.
+    page.keyboard.press("Escape")
+    expect(listbox).to_be_hidden()
+    page.keyboard.type("copil")
+    expect(listbox).to_be_visible()
+    page.keyboard.press("Tab")  # the search button
+    page.keyboard.press("Tab")
+    expect(page.locator("[data-portal-account]")).to_be_focused()
+    expect(listbox).to_be_hidden()
+
+    # Back in the box: a new search, the first result chosen with the arrow, opened with Enter.
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    expect(search).to_be_focused()
+    page.keyboard.press("Control+A")
     page.keyboard.type("valeur acquise")
-    first = page.locator(".portal-search__results a").first
+    first = listbox.locator("a").first
     expect(first).to_be_visible()
+    expect(first).to_contain_text("valeur acquise")
     page.keyboard.press("ArrowDown")
     expect(first).to_have_attribute("aria-selected", "true")
-    expect(page.locator("#portal-search-input")).to_have_attribute("aria-activedescendant", first.get_attribute("id"))
+    expect(search).to_have_attribute("aria-activedescendant", first.get_attribute("id"))
     target = first.get_attribute("href")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(re.escape(target) + "$"))

@@ -43,7 +43,7 @@ def test_new_hire_searches_signs_up_and_earns_the_path_certificate(page, new_con
     audit(page, "résultats de recherche")
 
     # A section result (the glossary's definition) lands on its heading.
-    page.locator(".portal-results a", has_text="Valeur acquise").first.click()
+    page.locator('.portal-results a[href*="/glossaire/"]', has_text="Valeur acquise").first.click()
     expect(page).to_have_url(re.compile(r"/glossaire/#[\w-]+$"))
     anchor = page.url.rsplit("#", 1)[1]
     heading = page.locator(f'.md-content :is(h2, h3, h4)[id="{anchor}"]')

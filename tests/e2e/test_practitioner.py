@@ -35,6 +35,12 @@ def test_practitioner_browses_templates_in_dark_mode_and_plays_an_episode(page):
     expect(page.locator("body")).to_have_attribute("data-md-color-scheme", "slate")
     audit(page, "modèle (mode sombre)")
 
+    # Another template, picked with the mouse from the header's instant results.
+    page.locator("#portal-search-input").fill("matrice RACI")
+    page.locator('.portal-search__results a[href*="/modeles/matrice-raci/"]').first.click()
+    expect(page).to_have_url(re.compile(r"/modeles/matrice-raci/(#[\w-]+)?$"))
+    expect(page.locator("body")).to_have_attribute("data-md-color-scheme", "slate")
+
     # A podcast episode: it plays, and a chapter link moves the player, not the page.
     page.locator(".md-tabs").get_by_role("link", name="Podcast").click()
     expect(page).to_have_url(re.compile(r"/podcast/$"))

@@ -36,7 +36,7 @@
     }
     function render(data, query) {
       var html = (data.results || []).map(function (r, i) {
-        return '<a role="option" id="portal-hit-' + i + '" href="' + escapeHtml(base + r.url.replace(/^\//, "")) + '">' +
+        return '<a role="option" tabindex="-1" id="portal-hit-' + i + '" href="' + escapeHtml(base + r.url.replace(/^\//, "")) + '">' +
           '<span class="portal-hit__title">' + escapeHtml(r.title) + "</span>" +
           (r.section ? " › " + escapeHtml(r.section) : "") +
           '<br><span class="portal-hit__meta">' + r.snippet + "</span></a>";
@@ -45,7 +45,7 @@
         html = '<p style="padding:.5rem .8rem">Aucun résultat' +
           (data.suggestion ? " — vouliez-vous dire « " + escapeHtml(data.suggestion) + " » ?" : "") + "</p>";
       }
-      html += '<a role="option" id="portal-hit-all" class="portal-hit__all" href="' + base + "search?q=" +
+      html += '<a role="option" tabindex="-1" id="portal-hit-all" class="portal-hit__all" href="' + base + "search?q=" +
         encodeURIComponent(query) + '">Voir tous les résultats (' + (data.total || 0) + ")</a>";
       box.innerHTML = html;
       box.hidden = false;
@@ -76,6 +76,13 @@
       }
     });
     document.addEventListener("click", function (event) { if (!form.contains(event.target)) close(); });
+    /* Combobox pattern: the focus stays in the box (options are out of the tab order and
+       chosen with the arrows); the list closes when the focus leaves the search. A press
+       in the list keeps the focus in the box, so that a click on an option still lands. */
+    box.addEventListener("mousedown", function (event) { event.preventDefault(); });
+    form.addEventListener("focusout", function (event) {
+      if (!event.relatedTarget || !form.contains(event.relatedTarget)) close();
+    });
   }
 
   /* Talents hub: filter cards by expertise. */
