@@ -33,6 +33,8 @@ def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
         "timeout": 60,
         "graceful_timeout": 20,
         "accesslog": "-",
+        # No shared control socket: several servers may run on one machine.
+        "control_socket_disable": True,
         "forwarded_allow_ips": ",".join(settings.trusted_proxies) or "127.0.0.1",
     }
     PortalServer(settings, options).run()

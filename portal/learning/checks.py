@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -95,10 +97,7 @@ def _check_path(data: dict, lines: dict, display: str, site: Site, quizzes: set[
 
 def read_learning(settings: Settings, site: Site) -> tuple[Catalog, list[Problem]]:
     problems: list[Problem] = []
-    catalog = Catalog(
-        titles={"/" + p.url: p.title for p in site.valid_pages()},
-        pages=page_records(site),
-    )
+    catalog = Catalog(titles=page_titles(site), pages=page_records(site))
     quiz_dir = settings.quizzes_dir
     seen: dict[str, str] = {}
     for file in sorted(quiz_dir.glob("*.yml")) if quiz_dir.is_dir() else []:
@@ -131,6 +130,22 @@ def read_learning(settings: Settings, site: Site) -> tuple[Catalog, list[Problem
         if not path_problems:
             catalog.paths[data["id"]] = Path_(data)
     return catalog, problems
+
+
+_HEADING = re.compile(r'<h([23]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def page_titles(site: Site) -> dict[str, str]:
+    """Site path → page title, and `path#anchor` → « page › section » for h2/h3 sections."""
+    titles: dict[str, str] = {}
+    for page in site.valid_pages():
+        url = "/" + page.url
+        titles[url] = page.title
+        for _level, anchor, inner in _HEADING.findall(page.html):
+            text = html.unescape(_TAG.sub("", inner)).replace("¶", "").strip()
+            titles[f"{url}#{anchor}"] = f"{page.title} › {text}"
+    return titles
 
 
 def page_records(site: Site) -> list[dict]:

@@ -177,10 +177,15 @@ def learner_state(session: orm.Session, user: User, catalog: Catalog) -> dict[st
 
 
 def award_certificates(session: orm.Session, user: User, catalog: Catalog) -> list[Certificate]:
-    """Issue a certificate for every path the learner has just completed."""
+    """Record the paths a learner has begun, and certify those just completed."""
     state = learner_state(session, user, catalog)
+    enrolled = set(session.scalars(
+        sa.select(PathEnrollment.path_id).where(PathEnrollment.user_id == user.id)
+    ))
     issued = []
     for path in state["paths"]:
+        if path.started and path.id not in enrolled:
+            start_path(session, user, path.id)  # a first step done starts the path
         if not path.completed or path.certificate:
             continue
         start_path(session, user, path.id)

@@ -16,7 +16,7 @@ from portal.shell import render_page
 
 from .certificates import certificate_pdf
 from .models import Attempt, Certificate
-from .presentation import TYPE_LABELS, present_quiz
+from .presentation import TYPE_LABELS, present_quiz, render_markdown
 from .quizzes import Catalog, Quiz, page_url
 from .records import (
     RecordError,
@@ -232,11 +232,12 @@ def attempt_page(quiz_id: str, attempt_id: str):
     if quiz is not None and quiz.hash == attempt.quiz_hash:
         prompts = {q["id"]: q for q in quiz.questions}
     titles = catalog().titles
-    review = [(url, titles.get(url.split("#")[0], url)) for url in attempt.result.get("sections_to_review", [])]
+    review = [(url, titles.get(url) or titles.get(url.split("#")[0], url))
+              for url in attempt.result.get("sections_to_review", [])]
     html = render_page(
         "learning/result.html", f"Résultat : {quiz.title if quiz else quiz_id}",
         attempt=attempt, result=attempt.result, quiz=quiz, prompts=prompts, review=review,
-        titles=titles,
+        titles=titles, markdown=render_markdown,
     )
     return html
 

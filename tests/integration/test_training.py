@@ -237,7 +237,9 @@ def test_attempt_records_content_hash_and_answers(app, learner):
 def test_results_page_is_visible_only_to_its_learner(app, learner):
     attempt = learner.submit(ANSWERS_ALL_WRONG).get_json()["attempt"]
     page = learner.client.get(f"/quiz/essentiel/resultats/{attempt}")
-    assert page.status_code == 200 and "Sections à revoir" in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Sections à revoir" in html
+    assert '<a href="/guides/guide/#etapes">Guide › Étapes</a>' in html
     other = Learner(app.test_client(), email="marc@example.com", name="Marc")
     other.register()
     assert other.client.get(f"/quiz/essentiel/resultats/{attempt}").status_code == 404
@@ -276,6 +278,7 @@ def test_path_to_certificate(app, learner):
 
     assert learner.post_json("/api/me/pages-read", {"page": "/guides/guide/"}).status_code == 201
     assert learner.post_json("/api/me/pages-read", {"page": "/guides/guide/"}).status_code == 200
+    assert count(app, "path_enrollments") == 1  # a first step done starts the path
     learner.submit(ANSWERS_ALL_WRONG)
     progress = learner.client.get("/api/me/progress").get_json()
     path = next(p for p in progress["paths"] if p["id"] == "decouverte")
