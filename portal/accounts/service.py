@@ -61,7 +61,10 @@ def create_user(
         team=(team or "").strip()[:120] or None,
     )
     session.add(user)
-    session.flush()
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # the same address registered at the same moment
+        raise AccountError("Un compte existe déjà pour cette adresse.") from None
     return user
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, request
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy.exc import IntegrityError
 
 from portal import db
 from portal.limits import limiter
@@ -78,9 +79,14 @@ def register():
             s.rollback()
             error = str(exc)
         else:
-            s.commit()
-            sign_in(user)
-            return redirect(safe_next())
+            try:
+                s.commit()
+            except IntegrityError:  # the same address registered at the same moment
+                s.rollback()
+                error = "Un compte existe déjà pour cette adresse."
+            else:
+                sign_in(user)
+                return redirect(safe_next())
     html = render_page(
         "accounts/register.html",
         "Créer un compte",

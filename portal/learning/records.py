@@ -83,6 +83,9 @@ def submit_attempt(
     now = now or utcnow()
     if quiz.time_limit and now > token.issued_at + dt.timedelta(minutes=quiz.time_limit) + TIME_GRACE:
         raise RecordError(409, f"Temps écoulé : ce quiz se fait en {quiz.time_limit} minutes au plus.")
+    # One submission at a time per learner (PostgreSQL row lock; SQLite serialises
+    # writers), so that a quiz's attempt limit holds under concurrent submissions.
+    session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
     check_attempts_left(session, user, quiz)
     result = grade_attempt(quiz, answers)  # AnswerError: nothing recorded
     questions = [
@@ -111,6 +114,12 @@ def submit_attempt(
     )
     session.add(attempt)
     try:
+        session.flush()
+        if quiz.max_attempts and attempts_count(session, user.id, quiz.id) > quiz.max_attempts:
+            session.rollback()
+            raise RecordError(
+                409, f"Nombre maximal de tentatives atteint pour ce quiz ({quiz.max_attempts})."
+            )
         session.commit()
     except sa.exc.IntegrityError:
         # The same token submitted concurrently: the first one recorded wins.

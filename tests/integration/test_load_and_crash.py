@@ -227,11 +227,6 @@ def test_kill_9_during_load_loses_no_acknowledged_attempt(serve, database_url, c
     assert final.attempts == len(acks) == final.distinct_tokens
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known races, found by these tests: registering one e-mail twice at once gives a 500 "
-    "(IntegrityError on users.email, portal/accounts/views.py register); a quiz's "
-    "max_attempts is exceeded by submissions sent at once (check then insert in "
-    "portal/learning/records.py submit_attempt)"))
 def test_races_on_registration_and_max_attempts(serve, people, database_url, catalog):
     server = serve(workers=2)
     failures = []
