@@ -185,20 +185,17 @@ def _median(session, quiz_id: str, filters: Filters, n: int) -> float:
 
 
 def _attempts_to_pass(session, quiz_id: str, filters: Filters) -> float | None:
-    first_pass = (
-        sa.select(Attempt.user_id, sa.func.min(Attempt.submitted_at).label("t"))
-        .where(Attempt.quiz_id == quiz_id, Attempt.passed).group_by(Attempt.user_id).subquery()
+    """Mean rank of each learner's first passing attempt (a window function, one pass)."""
+    rank = sa.func.row_number().over(
+        partition_by=Attempt.user_id, order_by=(Attempt.submitted_at, Attempt.id)
     )
-    per_user = (
-        sa.select(sa.func.count().label("k"))
-        .select_from(Attempt)
-        .join(first_pass, sa.and_(first_pass.c.user_id == Attempt.user_id, Attempt.submitted_at <= first_pass.c.t))
-        .where(Attempt.quiz_id == quiz_id)
-        .group_by(Attempt.user_id)
-    )
+    ranked = sa.select(Attempt.user_id, Attempt.passed, rank.label("n")).where(Attempt.quiz_id == quiz_id)
     if filters.team:
-        per_user = per_user.join(User, User.id == Attempt.user_id).where(User.team == filters.team)
-    mean = session.scalar(sa.select(sa.func.avg(per_user.subquery().c.k)))
+        ranked = ranked.join(User, User.id == Attempt.user_id).where(User.team == filters.team)
+    ranked = ranked.subquery()
+    first = (sa.select(sa.func.min(ranked.c.n).label("k")).where(ranked.c.passed)
+             .group_by(ranked.c.user_id).subquery())
+    mean = session.scalar(sa.select(sa.func.avg(first.c.k)))
     return round(float(mean), 2) if mean is not None else None
 
 
