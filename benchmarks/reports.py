@@ -668,29 +668,38 @@ def server_version(engine: sa.Engine) -> str:
         return conn.exec_driver_sql("SELECT version()").scalar_one().split(" on ")[0]
 
 
-class StatementTimeout:
-    """Stop any one statement after `seconds`: SQLite's progress handler, PostgreSQL's
-    statement_timeout. A report that slow fails (HTTP 500) instead of stalling the run."""
+class Deadline:
+    """Stops the SQL of a request (or of one timed call) that has run for `seconds`:
+    SQLite's progress handler, or PostgreSQL's statement_timeout set to the time left
+    before each statement. Such a report fails (HTTP 500) instead of stalling the run."""
 
     def __init__(self, engine: sa.Engine, seconds: float) -> None:
-        self.seconds, self.deadline = seconds, math.inf
+        self.seconds, self.until = seconds, math.inf
         self.sqlite = engine.dialect.name == "sqlite"
         sa.event.listen(engine, "connect", self._connect)
-        sa.event.listen(engine, "before_cursor_execute", self._start)
+        sa.event.listen(engine, "before_cursor_execute", self._before)
         engine.dispose()  # connections opened from now on get the limit
+
+    @contextlib.contextmanager
+    def armed(self, factor: float = 1.0):
+        self.until = time.perf_counter() + self.seconds * factor
+        try:
+            yield
+        finally:
+            self.until = math.inf
 
     def _connect(self, dbapi_connection, _record) -> None:
         if self.sqlite:
             dbapi_connection.set_progress_handler(self._expired, 20_000)
-        else:
-            dbapi_connection.execute(f"SET statement_timeout = {int(self.seconds * 1000)}")
-            dbapi_connection.commit()
 
-    def _start(self, *_args) -> None:
-        self.deadline = time.perf_counter() + self.seconds
+    def _before(self, _conn, cursor, *_args) -> None:
+        if not self.sqlite:
+            left = 0 if math.isinf(self.until) else max(1, int(1000 * (self.until
+                                                                         - time.perf_counter())))
+            cursor.execute(f"SET statement_timeout = {left}")
 
     def _expired(self) -> int:
-        return 1 if time.perf_counter() > self.deadline else 0
+        return 1 if time.perf_counter() > self.until else 0
 
 
 # -- timing the app ----------------------------------------------------------------------------
@@ -729,25 +738,27 @@ def sign_in_pmo(app) -> Any:
     return client
 
 
-def time_urls(client, runs: int, budget_s: float) -> list[Timing]:
+def time_urls(client, runs: int, budget_s: float, limit: Deadline) -> list[Timing]:
     """One warm-up, then `runs` timed requests (fewer when they would exceed the budget)."""
     timings = []
     for url in report_urls():
         t0 = time.perf_counter()
-        warm = client.get(url, buffered=True)
+        with limit.armed():
+            warm = client.get(url, buffered=True)
         warm_ms = ms_since(t0)
         timing = Timing(url, warm.status_code, len(warm.data), [], warm_ms)
         planned = runs if warm.status_code == 200 else 0
         planned = min(planned, max(1, int(budget_s * 1000 // max(warm_ms, 1)))) if planned else 0
         for _ in range(planned):
             t0 = time.perf_counter()
-            response = client.get(url, buffered=True)
+            with limit.armed():
+                response = client.get(url, buffered=True)
             timing.runs.append(ms_since(t0))
             if response.status_code != 200:
                 timing.status = response.status_code
                 break
         if timing.status != 200:
-            note = f"FAILED (a statement over the timeout?) after {seconds(warm_ms)}"
+            note = f"FAILED (stopped at the time limit?) after {seconds(warm_ms)}"
         else:
             note = (f"median {timing.median:8.0f}  max {timing.max:8.0f} ms"
                     + (f" ({len(timing.runs)} runs)" if len(timing.runs) != runs else "")
@@ -796,9 +807,9 @@ class Recorder:
         sa.event.remove(self.engine, "before_cursor_execute", self._record)
 
 
-def time_statement(engine: sa.Engine, statement: Statement) -> float:
+def time_statement(engine: sa.Engine, statement: Statement, limit: Deadline) -> float:
     """Milliseconds for one statement alone (rows fetched); inf when it was stopped."""
-    with engine.connect() as conn:
+    with engine.connect() as conn, limit.armed():
         t0 = time.perf_counter()
         try:
             conn.exec_driver_sql(statement.sql, statement.params).fetchall()
@@ -807,7 +818,8 @@ def time_statement(engine: sa.Engine, statement: Statement) -> float:
         return ms_since(t0)
 
 
-def breakdowns(engine: sa.Engine, catalog: Catalog, repo_url: str) -> dict[str, Breakdown]:
+def breakdowns(engine: sa.Engine, catalog: Catalog, repo_url: str,
+               limit: Deadline) -> dict[str, Breakdown]:
     """Each report's function once (warm), then each of its statements alone."""
     recorder = Recorder(engine)
     found = {}
@@ -819,21 +831,22 @@ def breakdowns(engine: sa.Engine, catalog: Catalog, repo_url: str) -> dict[str, 
                 recorder.on = True
                 t0 = time.perf_counter()
                 try:
-                    rows = report.build(session, catalog, queries.Filters(), repo_url)
+                    with limit.armed():
+                        rows = report.build(session, catalog, queries.Filters(), repo_url)
                 except sa.exc.DBAPIError as exc:
                     failed = one_line(str(exc.orig), 60)
                 total = ms_since(t0)
                 recorder.on = False
             statements = recorder.seen
             for statement in statements:
-                statement.ms = time_statement(engine, statement)
+                statement.ms = time_statement(engine, statement, limit)
             found[name] = Breakdown(name, total, len(rows), statements, failed)
     finally:
         recorder.close()
     return found
 
 
-def explain(engine: sa.Engine, statement: Statement, timeout_s: float) -> list[str]:
+def explain(engine: sa.Engine, statement: Statement, limit: Deadline) -> list[str]:
     """SQLite's query plan; PostgreSQL's plan as run (or as planned, when too slow to run)."""
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
@@ -846,11 +859,11 @@ def explain(engine: sa.Engine, statement: Statement, timeout_s: float) -> list[s
                 lines.append("  " * depth[node] + detail)
             return lines
         if math.isfinite(statement.ms):
-            # Instrumented, it runs slower than alone: give it three times the timeout.
-            conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(3000 * timeout_s)}")
+            # Instrumented, it runs slower than alone: give it three times the limit.
             try:
-                plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement.sql,
-                                            statement.params).all()
+                with limit.armed(3):
+                    plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement.sql,
+                                                statement.params).all()
                 return [line for (line,) in plan]
             except sa.exc.DBAPIError:
                 conn.rollback()
@@ -889,7 +902,7 @@ def slow_reports(timings: list[Timing], found: dict[str, Breakdown]) -> list[str
 
 
 def print_slow(engine: sa.Engine, found: dict[str, Breakdown], names: list[str],
-               timeout_s: float) -> list[Statement]:
+               limit: Deadline) -> list[Statement]:
     dominant = []
     for name in names:
         b = found[name]
@@ -905,12 +918,12 @@ def print_slow(engine: sa.Engine, found: dict[str, Breakdown], names: list[str],
                 else "EXPLAIN (ANALYZE, BUFFERS)")
         log(f"    {kind} of the slowest ({ms(top.ms)}), parameters {top.params!r}:")
         log("      " + " ".join(top.sql.split()))
-        for line in explain(engine, top, timeout_s):
+        for line in explain(engine, top, limit):
             log("      | " + line)
     return dominant
 
 
-def sqlite_with_analyze(engine: sa.Engine, statements: list[Statement], timeout_s: float) -> None:
+def sqlite_with_analyze(engine: sa.Engine, statements: list[Statement], limit: Deadline) -> None:
     """Would statistics alone help? ANALYZE (the portal never runs it), then time again."""
     if not statements:
         return
@@ -920,9 +933,9 @@ def sqlite_with_analyze(engine: sa.Engine, statements: list[Statement], timeout_
     log(f"\n  SQLite after ANALYZE ({ms_since(t0) / 1000:.1f} s; the portal never runs it): "
         "the slow statements again")
     for s in statements:
-        again = time_statement(engine, s)
+        again = time_statement(engine, s, limit)
         log(f"    {ms(s.ms):>10} -> {ms(again):>10}  {one_line(s.sql, 100)}")
-        for line in explain(engine, s, timeout_s):
+        for line in explain(engine, s, limit):
             log("      | " + line)
 
 
@@ -971,23 +984,23 @@ def run_database(label: str, url: str, catalog: Catalog, tmp: Path, args) -> Out
     settings.rate_limits = False
     app = create_app(settings)
     app.logger.setLevel(logging.CRITICAL)  # a stopped statement is shown as HTTP 500 below
-    StatementTimeout(app.extensions["portal.engine"], args.timeout)
+    limit = Deadline(app.extensions["portal.engine"], args.timeout)
     client = sign_in_pmo(app)
     log(f"  timing {len(report_urls())} URLs: 1 warm-up + {args.runs} runs each (fewer past "
-        f"{args.budget:.0f} s per URL), any one statement stopped after {args.timeout:g} s; "
+        f"{args.budget:.0f} s per URL), any request stopped after {args.timeout:g} s; "
         f"load average before: {load_average()}")
-    timings = time_urls(client, args.runs, args.budget)
+    timings = time_urls(client, args.runs, args.budget, limit)
     log(f"  load average after: {load_average()}")
 
     app_engine = app.extensions["portal.engine"]
     found = breakdowns(app_engine, app.extensions["portal.quizzes"].current(),
-                       app.config.get("PORTAL_REPO_URL", ""))
+                       app.config.get("PORTAL_REPO_URL", ""), limit)
     print_breakdowns(label, found)
     names = slow_reports(timings, found)
     if names:
-        dominant = print_slow(app_engine, found, names, args.timeout)
+        dominant = print_slow(app_engine, found, names, limit)
         if label == "SQLite" and args.analyze:
-            sqlite_with_analyze(app_engine, dominant, args.timeout)
+            sqlite_with_analyze(app_engine, dominant, limit)
     app_engine.dispose()
     return Outcome(label, timings, seed_s)
 
@@ -1028,7 +1041,7 @@ def print_table(outcomes: list[Outcome], info: dict[str, str], args, counts_note
         log(f"{o.label}: {verdict} (seeding {o.seed_s:.0f} s)")
     for o in failed:
         log(f"{o.label}: not measured ({o.error})")
-    log(f"! = median over 1 s (HTTP 500: a statement passed the {args.timeout:g} s timeout)")
+    log(f"! = median over 1 s (HTTP 500: stopped at the {args.timeout:g} s limit per request)")
     log("=" * width)
 
 
@@ -1043,7 +1056,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1 000 learners, 10 000 attempts")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per URL (default 5)")
     parser.add_argument("--timeout", type=float, default=120.0,
-                        help="seconds after which any one SQL statement is stopped (default 120)")
+                        help="seconds after which a request's SQL is stopped (default 120)")
     parser.add_argument("--budget", type=float, default=120.0,
                         help="seconds of timed runs per URL; fewer runs past it (default 120)")
     parser.add_argument("--force-reset", action="store_true",
