@@ -28,18 +28,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import http.client
 import http.cookies
 import json
 import math
 import os
-import platform
 import random
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -53,6 +50,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import yaml
+from machine import machine  # benchmarks/machine.py, beside this script
 
 from portal.build.generations import current_generation
 from portal.config import PROJECT_ROOT, Settings
@@ -905,29 +903,6 @@ def check_database(url: str, catalog: Catalog, acks: dict[str, Ack],
 
 
 # -- report ---------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, str]:
-    memory = "?"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    model = platform.processor() or "?"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "cpus": f"{os.cpu_count()} × {model}",
-        "memory": memory,
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "sqlite": sqlite3.sqlite_version,
-        "sqlalchemy": sa.__version__,
-        "platform": platform.platform(),
-    }
 
 
 def code_fingerprint() -> str:

@@ -22,7 +22,6 @@ import html
 import io
 import math
 import os
-import platform
 import pstats
 import random
 import re
@@ -40,6 +39,7 @@ from pathlib import Path
 
 import lxml.html
 import yaml
+from machine import machine  # benchmarks/machine.py, beside this script
 
 from portal import create_app
 from portal.build import generations
@@ -117,28 +117,6 @@ def distinct_pages(urls: Iterable[str]) -> list[str]:
         if page not in pages:
             pages.append(page)
     return pages
-
-
-def machine() -> dict[str, str]:
-    memory = "?"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    model = platform.processor() or "?"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "cpus": f"{os.cpu_count()} × {model}",
-        "memory": memory,
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "sqlite": sqlite3.sqlite_version,
-        "platform": platform.platform(),
-    }
 
 
 def code_fingerprint() -> str:

@@ -19,6 +19,8 @@ import pytest
 
 def _load_benchmark():
     path = Path(__file__).resolve().parents[2] / "benchmarks" / "load.py"
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))  # its neighbour benchmarks/machine.py
     spec = importlib.util.spec_from_file_location("portal_load_benchmark", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while it loads
