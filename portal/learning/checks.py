@@ -95,37 +95,33 @@ def _check_path(data: dict, lines: dict, display: str, site: Site, quizzes: set[
     return problems
 
 
-def read_learning(settings: Settings, site: Site) -> tuple[Catalog, list[Problem]]:
-    problems: list[Problem] = []
-    catalog = Catalog(titles=page_titles(site), pages=page_records(site))
-    quiz_dir = settings.quizzes_dir
-    seen: dict[str, str] = {}
-    for file in sorted(quiz_dir.glob("*.yml")) if quiz_dir.is_dir() else []:
+def _files(folder: Path, validator, settings: Settings, problems: list[Problem]):
+    """(display path, data, lines) of each valid YAML file whose id is its file name."""
+    for file in sorted(folder.glob("*.yml")) if folder.is_dir() else []:
         display = file.relative_to(settings.root).as_posix()
-        data, lines = _load(file, display, quiz_validator, problems)
+        data, lines = _load(file, display, validator, problems)
         if data is None:
             continue
-        # The id is the file name, so two quizzes can never share one.
+        # The id is the file name, so two files can never share one.
         if data["id"] != file.stem:
             problems.append(Problem(display, line_for(lines, ("id",)),
                                     f"l'identifiant « {data['id']} » doit être le nom du fichier « {file.stem} »"))
             continue
-        seen[data["id"]] = display
+        yield display, data, lines
+
+
+def read_learning(settings: Settings, site: Site) -> tuple[Catalog, list[Problem]]:
+    problems: list[Problem] = []
+    catalog = Catalog(titles=page_titles(site), pages=page_records(site))
+    quiz_ids: set[str] = set()  # every quiz file read, even one with problems of its own
+    for display, data, lines in _files(settings.quizzes_dir, quiz_validator, settings, problems):
+        quiz_ids.add(data["id"])
         quiz_problems = _check_quiz(data, lines, display, site)
         problems += quiz_problems
         if not quiz_problems:
             catalog.quizzes[data["id"]] = Quiz(data)
-    path_dir = quiz_dir / "paths"
-    for file in sorted(path_dir.glob("*.yml")) if path_dir.is_dir() else []:
-        display = file.relative_to(settings.root).as_posix()
-        data, lines = _load(file, display, path_validator, problems)
-        if data is None:
-            continue
-        if data["id"] != file.stem:
-            problems.append(Problem(display, line_for(lines, ("id",)),
-                                    f"l'identifiant « {data['id']} » doit être le nom du fichier « {file.stem} »"))
-            continue
-        path_problems = _check_path(data, lines, display, site, set(seen))
+    for display, data, lines in _files(settings.quizzes_dir / "paths", path_validator, settings, problems):
+        path_problems = _check_path(data, lines, display, site, quiz_ids)
         problems += path_problems
         if not path_problems:
             catalog.paths[data["id"]] = Path_(data)

@@ -53,6 +53,12 @@ def get_quiz(quiz_id: str) -> Quiz:
     return quiz
 
 
+def site_path(page: str) -> str:
+    """A page's site path as the catalogue knows it: `pmo/roles` → `/pmo/roles/`."""
+    inner = page.strip().strip("/")
+    return f"/{inner}/" if inner else "/"
+
+
 # -- JSON API ------------------------------------------------------------------------------
 @bp.get("/api/quizzes")
 def api_quizzes():
@@ -129,7 +135,7 @@ def api_page_read():
     page = body.get("page") if isinstance(body, dict) else None
     if not isinstance(page, str) or not page:
         raise Refused(400, "Indiquez la page lue : {\"page\": \"/chemin/de/la/page/\"}.")
-    page = "/" + page.strip().strip("/") + "/" if page.strip("/") else "/"
+    page = site_path(page)
     if page not in catalog().titles:
         raise Refused(404, f"Page inconnue du site : « {page[:100]} ».")
     created = mark_page_read(db.session(), current_user(), page)
@@ -268,10 +274,9 @@ def start_path_view(path_id: str):
 @login_required
 def page_read_form():
     """The « Marquer comme lu » control without JavaScript."""
-    page = request.form.get("page", "")
-    page = "/" + page.strip().strip("/") + "/" if page.strip("/") else "/"
+    page = site_path(request.form.get("page", ""))
     if page not in catalog().titles:
-        raise Refused(404, "Page inconnue du site.")
+        raise Refused(404, f"Page inconnue du site : « {page[:100]} ».")
     mark_page_read(db.session(), current_user(), page)
     award_certificates(db.session(), current_user(), catalog())
     return redirect(safe_next(default=page), 303)
