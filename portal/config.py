@@ -84,11 +84,6 @@ class Settings:
         match = re.search(r"^repo_url:\s*(\S+)", text, flags=re.M)
         return match.group(1) if match else ""
 
-    @property
-    def index_dir(self) -> Path:
-        """The current search index: a symlink to one generation under var/index.d/."""
-        return self.var_dir / "index"
-
     def resolved_secret_key(self) -> str:
         """PORTAL_SECRET_KEY, or a key generated once into var/secret_key."""
         if self.secret_key:

@@ -27,10 +27,6 @@ NO_BUILD_HTML = """<!doctype html>
 {content}</body></html>"""
 
 
-def site_built() -> bool:
-    return current_generation(current_app.config["PORTAL"].var_dir) is not None
-
-
 def _shell() -> str | None:
     generation = current_generation(current_app.config["PORTAL"].var_dir)
     if generation is None:
