@@ -1,57 +1,77 @@
 """Building the search index from the rendered site (used only by the build).
 
 Indexing the HTML mkdocs produced means anchors, includes and generated parts
-are the real ones. Each page is a document, and so is each of its h2/h3
-sections, linked as `page/#anchor`. Quizzes are indexed by title and
-description only: their questions and answers never enter the index.
+are the real ones. Each page is one document holding its headings and text,
+with its h2/h3 sections stored beside it: a result points at the section that
+matches best (`page/#anchor`). Glossary entries are documents of their own.
+Quizzes are indexed by title and description only: their questions and answers
+never enter the index.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import lxml.html
 import yaml
 from whoosh import index
 
-from .fields import make_schema
+from .champions import FIELDS as CHAMPION_FIELDS
+from .champions import ChampionBuilder
+from .fields import VOCABULARY_URL, make_schema
 from .synonyms import load_synonyms
 
 SKIP_FILES = {"404.html", "portail.html"}
-# Link lists: in the page's own document, but no result of their own.
+# Link lists: neither a section to point at nor text of the page (their words are
+# other pages' titles).
 SKIP_SECTIONS = {"pour aller plus loin", "sources", "voir aussi"}
 BLOCK_REMOVE = ".//a[contains(@class,'headerlink')] | .//script | .//style | .//nav | .//audio"
 META_FILE = "search-meta.json"
-PAGE_BOOST = 0.8
 # Definitions and hub pages answer many queries a little: guides should win a tie.
-TYPE_BOOST = {"glossary": 0.4, "hub": 0.7}
+# A glossary entry is a short document, which BM25 favours over a whole guide;
+# 0.1 was the best of 0.4, 0.2 and 0.1 on tests/search/relevance.yml.
+TYPE_BOOST = {"glossary": 0.1, "hub": 0.7}
+
+
+@dataclass
+class Section:
+    anchor: str  # "" for the text before the first heading
+    heading: str
+    text: str
 
 
 @dataclass
 class Document:
     url: str
     page: str
-    kind: str
+    kind: str  # "page" or "entry" (one term of the glossary)
     type: str
     top: str
     title: str
-    section: str
     tags: str
-    body: str
     crumbs: str
     description: str
+    sections: list[Section] = field(default_factory=list)
+
+    @property
+    def headings(self) -> str:
+        return " ".join(s.heading for s in self.sections if s.heading)
+
+    @property
+    def body(self) -> str:
+        return " ".join(s.text for s in self.sections if s.text)
 
     def fields(self) -> dict[str, object]:
-        values: dict[str, object] = self.__dict__.copy()
-        values["body_exact"] = " ".join([self.title, self.section, self.body])
+        values: dict[str, object] = {
+            "url": self.url, "page": self.page, "kind": self.kind, "type": self.type,
+            "top": self.top, "title": self.title, "section": self.headings, "tags": self.tags,
+            "body": self.body, "crumbs": self.crumbs, "description": self.description,
+            "sections": [(s.anchor, s.heading, s.text) for s in self.sections],
+        }
         boost = TYPE_BOOST.get(self.type, 1.0)
-        if self.kind == "page" and self.type != "quiz":
-            # A page matches whatever its sections match; on a par, the section
-            # (the exact place to read) should come first.
-            boost *= PAGE_BOOST
         if boost != 1.0:
             values["_boost"] = boost
         return values
@@ -67,7 +87,7 @@ def _text(element) -> str:
 
 
 def page_documents(html: str, url: str) -> Iterator[Document]:
-    """The page document and one document per h2/h3 section."""
+    """The page's document, or one document per entry for the glossary."""
     doc = lxml.html.fromstring(html)
     page_type = _meta(doc, "portal-type")
     if not page_type or _meta(doc, "portal-search") == "exclude":
@@ -84,26 +104,25 @@ def page_documents(html: str, url: str) -> Iterator[Document]:
     description = _meta(doc, "portal-description")
     crumbs = top if top and top != title else ""
 
-    sections: list[tuple[str, str, list[str]]] = []  # (anchor, heading, texts)
-    intro: list[str] = []
+    sections = [Section("", "", "")]
+    texts: list[list[str]] = [[]]
     for child in article:
         if child.tag in {"h2", "h3"} and child.get("id"):
-            sections.append((child.get("id"), _text(child), []))
-        elif child.tag == "h1":
-            continue
-        else:
-            (sections[-1][2] if sections else intro).append(_text(child))
-    # The page document holds its introduction and headings; the text of each
-    # section is indexed once, in the section's own document.
-    all_text = " ".join(intro + [h for _a, h, _t in sections])
-    if page_type != "glossary":  # the glossary is searched term by term
-        yield Document(url, url, "page", page_type, top, title, "", tags,
-                       all_text, crumbs, description)
-    for anchor, heading, texts in sections:
-        if heading.lower() in SKIP_SECTIONS or (page_type == "glossary" and not texts):
-            continue
-        yield Document(f"{url}#{anchor}", url, "section", page_type, top, title, heading,
-                       tags, " ".join(texts), crumbs, description)
+            sections.append(Section(child.get("id"), _text(child), ""))
+            texts.append([])
+        elif child.tag != "h1":
+            texts[-1].append(_text(child))
+    for section, parts in zip(sections, texts, strict=True):
+        section.text = " ".join(p for p in parts if p)
+    sections = [s for s in sections if s.heading.lower() not in SKIP_SECTIONS]
+    if page_type == "glossary":  # searched term by term
+        for s in sections:
+            if s.anchor and s.text:
+                yield Document(f"{url}#{s.anchor}", url, "entry", page_type, top, title, tags,
+                               crumbs, description, [s])
+        return
+    yield Document(url, url, "page", page_type, top, title, tags, crumbs, description,
+                   [s for s in sections if s.anchor or s.text])
 
 
 def site_documents(site_dir: Path) -> Iterator[Document]:
@@ -124,24 +143,59 @@ def quiz_documents(quizzes_dir: Path) -> Iterator[Document]:
         if not isinstance(data, dict) or "id" not in data:
             continue
         url = f"/quiz/{data['id']}"
-        yield Document(url, url, "page", "quiz", "formation", str(data.get("title", "")),
-                       "", "quiz", str(data.get("description", "")), "Formation › Quiz",
-                       str(data.get("description", "")))
+        description = str(data.get("description", ""))
+        yield Document(url, url, "page", "quiz", "Formation", str(data.get("title", "")), "quiz",
+                       "Formation › Quiz", description, [Section("", "", description)])
 
 
 def index_documents(documents, index_dir: Path, groups, acronyms) -> int:
+    """Write the index; returns the number of documents (pages, entries, quizzes)."""
     index_dir.mkdir(parents=True, exist_ok=True)
     ix = index.create_in(str(index_dir), make_schema(frozenset(acronyms)))
     count = 0
-    with ix.writer(limitmb=256) as writer:
+    writer = ix.writer(limitmb=256)
+    schema = writer.schema  # the writer's own copy: the one whose analysers run
+    analyzer = schema["body"].analyzer
+    analyzer.seen = set()  # every raw word met, for the vocabulary
+    builder = ChampionBuilder()
+    for name in CHAMPION_FIELDS:
+        schema[name].format.builder, schema[name].format.field_name = builder, name
+    try:
         for document in documents:
-            writer.add_document(**document.fields())
+            values = document.fields()
+            builder.start(document.type, document.top, float(values.get("_boost", 1.0)))
+            writer.add_document(**values)
             count += 1
+        builder.start("", "", 1.0)
+        writer.add_document(url=VOCABULARY_URL, page=VOCABULARY_URL, kind="vocabulary",
+                            words=" ".join(sorted(vocabulary(analyzer.seen, acronyms))))
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        analyzer.seen = None
+        for name in CHAMPION_FIELDS:
+            schema[name].format.builder = None
+    writer.commit()
+    builder.write(index_dir)
     (index_dir / META_FILE).write_text(
         json.dumps({"synonyms": groups, "documents": count}, ensure_ascii=False),
         encoding="utf-8",
     )
     return count
+
+
+def vocabulary(raw_words, acronyms) -> set[str]:
+    """The folded, unstemmed words a typo may be corrected to (letters only)."""
+    from .analysis import french_analyzer
+
+    exact = french_analyzer(stem=False, acronyms=frozenset(acronyms))
+    words = set()
+    for raw in raw_words:
+        text, stopped, _acronym = exact.term(raw)
+        if not stopped and len(text) > 1 and text.isalpha():
+            words.add(text)
+    return words
 
 
 def index_site(site_dir: Path, index_dir: Path, content_dir: Path, quizzes_dir: Path) -> int:

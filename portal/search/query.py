@@ -12,23 +12,29 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 
+import numpy as np
 from whoosh import highlight, index
 from whoosh.query import And, NullQuery, Or, Phrase, Prefix, Query, Term
+from whoosh.spelling import Corrector
 
 from portal.build.generations import current_generation
 
-from .analysis import fold
+from .analysis import TOKEN_PATTERN, fold, french_analyzer
+from .champions import champion_lists
 from .fields import SEARCH_FIELDS
 from .indexer import META_FILE
 
 MAX_QUERY_LENGTH = 500
 MAX_UNITS = 12
 MIN_PREFIX = 3
+MAX_EXPANSIONS = 64  # words a prefix stands for, in the first ranking
+RESCORED = 20  # best candidates whose scores are completed and phrases checked
 PREFIX_FIELDS = {"title", "section", "tags"}
-COLLAPSE_WINDOW = 200  # `total` counts the distinct pages among this many best matches
 FIELD_WEIGHTS = {"title": 3.0, "section": 2.0, "tags": 1.5, "body": 1.0}
+_WORD_RE = re.compile(TOKEN_PATTERN)
 _UNIT_RE = re.compile(r'"([^"]*)"|(\S+)')
 _CLEAN_RE = re.compile(r"[^\w\s'’\"-]+")
 _formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
@@ -88,10 +94,11 @@ class Searcher:
         meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
         self.documents = int(meta.get("documents", self.searcher.doc_count()))
         self.stemmed = self.index.schema["body"].analyzer
-        self.exact = self.index.schema["body_exact"].analyzer
+        self.exact = french_analyzer(stem=False, acronyms=self.stemmed.acronyms)
         self.synonyms = self._synonym_table(meta.get("synonyms", []))
         self.reader = self.searcher.reader()
-        self.corrector = self.searcher.corrector("body_exact")
+        self.corrector = VocabularyCorrector(self.reader, self.stemmed)
+        self.champions = champion_lists(path) if self.searcher.is_atomic() else None
 
     def close(self) -> None:
         self.searcher.close()
@@ -186,9 +193,9 @@ class Searcher:
 
     def _correction(self, word: str) -> str | None:
         """The closest indexed word for a word the index has never seen (a typo)."""
-        if len(word) < 4 or not word.isalpha() or self.reader.doc_frequency("body_exact", word):
+        if len(word) < 4 or not word.isalpha() or self.reader.doc_frequency("words", word):
             return None
-        options = self.corrector.suggest(word, limit=1, maxdist=2)
+        options = self.corrector.suggest(word, limit=1, maxdist=2, prefix=1)
         return options[0] if options and options[0] != word else None
 
     # -- searching ---------------------------------------------------------------------
@@ -205,62 +212,172 @@ class Searcher:
         query = self.build_query(text, prefix=prefix)
         if query is NullQuery:
             return Results(text, 0)
+        total, ranked = self.rank(query, types, sections, max(RESCORED, page * limit))
+        terms, prefixes = query_terms(query)
+        hits = [self._hit(docnum, score, terms, prefixes)
+                for score, docnum in ranked[(page - 1) * limit : page * limit]]
+        found = Results(text, total, hits)
+        if suggest and not prefix and total < 3:
+            found.suggestion = self.suggest(text, total, types, sections)
+        return found
+
+    # -- ranking ---------------------------------------------------------------------
+    def rank(self, query: Query, types, sections, window: int) -> tuple[int, list[tuple[float, int]]]:
+        """(documents found, [(score, document number)] of the `window` best, best first)."""
+        champions = self.champions
+        if champions is None:  # an index without champion lists: Whoosh alone
+            results = self.searcher.search(query, limit=window, filter=self._filter(types, sections))
+            return len(results), [(hit.score, hit.docnum) for hit in results]
+        scores = np.zeros(champions.documents, dtype=np.float32)
+        parts = list(leaves(query))
+        prefixed: dict[int, np.ndarray] = {}  # documents holding a word each prefix begins
+        for i, (node, boost) in enumerate(parts):
+            if isinstance(node, Prefix):
+                lists = [champions.postings(node.fieldname, term)[0]
+                         for term in champions.expand(node.fieldname, node.text, MAX_EXPANSIONS)]
+                if lists:
+                    prefixed[i] = np.unique(np.concatenate(lists))
+                    scores[prefixed[i]] += boost  # Whoosh scores a prefix match with its boost
+                continue
+            words = node.words if isinstance(node, Phrase) else [node.text]
+            for word in words:
+                found = champions.postings(node.fieldname, word)
+                if found is not None:
+                    docs, weights = found
+                    scores[docs] += boost * self.searcher.idf(node.fieldname, word) * weights
+        allowed = champions.mask(types, sections)
+        if allowed is not None:
+            scores[~allowed] = 0
+        candidates = np.flatnonzero(scores)
+        if len(candidates) > window:
+            candidates = candidates[np.argpartition(-scores[candidates], window)[:window]]
+        ranked = self._exact_scores(parts, prefixed, sorted(candidates.tolist()))
+        ranked.sort(key=lambda item: (-item[0], item[1]))
+        return int(np.count_nonzero(scores)), ranked
+
+    def _exact_scores(self, parts, prefixed, docnums: list[int]) -> list[tuple[float, int]]:
+        """The BM25F scores of these documents (ascending numbers), complete: a word
+        whose list was cut is read from Whoosh's postings for the documents the list
+        leaves out, and each phrase is checked on Whoosh's positions. Documents the
+        query does not match are left out."""
+        if not docnums:
+            return []
+        docs = np.array(docnums, dtype=np.int64)
+        totals = np.zeros(len(docs))
+        for i, (node, boost) in enumerate(parts):
+            if isinstance(node, Prefix):
+                if i in prefixed:
+                    totals[np.isin(docs, prefixed[i])] += boost
+                continue
+            words = node.words if isinstance(node, Phrase) else [node.text]
+            weights = [self._word_scores(node.fieldname, word, docs) for word in words]
+            found = np.logical_and.reduce([w > 0 for w in weights])
+            if isinstance(node, Phrase) and found.any():
+                found &= np.isin(docs, list(self._phrase_matches(node, docs[found].tolist())))
+            totals[found] += boost * np.add.reduce(weights)[found]
+        return [(float(score), int(doc)) for doc, score in zip(docs, totals, strict=True) if score > 0]
+
+    def _word_scores(self, field: str, word: str, docs: np.ndarray) -> np.ndarray:
+        """idf × BM25 weight of a word in each of `docs` (0 where absent)."""
+        scores = np.zeros(len(docs))
+        found = self.champions.postings(field, word)
+        if found is None:
+            return scores
+        listed, weights = found
+        idf = self.searcher.idf(field, word)
+        _common, in_docs, in_list = np.intersect1d(docs, listed, return_indices=True)
+        scores[in_docs] = idf * np.asarray(weights)[in_list]
+        if len(listed) >= self.champions.depth:  # the list was cut: ask Whoosh for the rest
+            missing = np.ones(len(docs), dtype=bool)
+            missing[in_docs] = False
+            matcher = self.searcher.postings(field, word)
+            for index_ in np.flatnonzero(missing).tolist():
+                matcher.skip_to(int(docs[index_]))
+                if not matcher.is_active():
+                    break
+                if matcher.id() == docs[index_]:
+                    scores[index_] = matcher.score()
+        return scores
+
+    def _phrase_matches(self, phrase: Phrase, docnums: list[int]):
+        """The documents (ascending numbers, all holding the words) where the
+        phrase's words follow each other."""
+        matchers = [self.reader.postings(phrase.fieldname, w) for w in phrase.words]
+        for docnum in docnums:
+            for matcher in matchers:
+                matcher.skip_to(docnum)
+            if not all(m.is_active() for m in matchers):
+                return
+            if any(m.id() != docnum for m in matchers):
+                continue
+            if _within_slop([set(m.value_as("positions")) for m in matchers], phrase.slop):
+                yield docnum
+
+    @staticmethod
+    def _filter(types, sections) -> Query | None:
         filters = []
         if types:
             filters.append(Or([Term("type", t) for t in types]))
         if sections:
             filters.append(Or([Term("top", s) for s in sections]))
-        filter_query = And(filters) if filters else None
-        # Whoosh's own collapsing drops results inside its top-N window, so the
-        # best document of each page is kept here, from a window wide enough.
-        window = max(COLLAPSE_WINDOW, page * limit * 3)
-        results = self.searcher.search(query, limit=window, filter=filter_query)
-        results.fragmenter = _fragmenter
-        results.formatter = _formatter
-        best: list = []
-        seen: set[str] = set()
-        for hit in results:
-            key = hit["page"]
-            if key not in seen:
-                seen.add(key)
-                best.append(hit)
-        total = len(best)
-        hits = [self._hit(hit) for hit in best[(page - 1) * limit : page * limit]]
-        found = Results(text, total, hits)
-        if suggest and not prefix and total < 3:
-            found.suggestion = self.suggest(text, total, filter_query)
-        return found
+        return And(filters) if filters else None
 
-    def _hit(self, hit) -> Hit:
-        stored = hit.fields()
-        snippet = hit.highlights("body", top=2)
+    def _hit(self, docnum: int, score: float, terms: frozenset[str], prefixes: frozenset[str]) -> Hit:
+        """A result pointing at the page's section that holds most of the query's words."""
+        stored = self.searcher.stored_fields(docnum)
+        sections = stored.get("sections") or [("", "", "")]
+        best, best_matched, best_weight = sections[0], frozenset(), 0
+        for anchor, heading, text in sections:
+            found = self.stemmed.terms(text)
+            heads = self.stemmed.terms(heading)
+            matched = (found | heads) & terms
+            if prefixes:
+                matched |= {t for t in found | heads if t.startswith(tuple(prefixes))}
+            weight = len(matched) + len(heads & matched)  # a word in the heading counts twice
+            if weight > best_weight:
+                best, best_matched, best_weight = (anchor, heading, text), frozenset(matched), weight
+        anchor, heading, text = best
+        snippet = ""
+        if best_matched and text:
+            snippet = highlight.highlight(self._around(text, best_matched), best_matched,
+                                          self.stemmed, _fragmenter, _formatter, top=2)
         if not snippet:
-            from html import escape
-
-            snippet = escape(stored.get("description") or stored.get("body", "")[:200])
-        section = stored.get("section") or ""
+            snippet = escape(stored.get("description") or text[:200])
+        url = f"{stored['page']}#{anchor}" if anchor else stored["url"]
         crumbs = " › ".join(p for p in [stored.get("crumbs") or "", stored["title"]] if p)
         return Hit(
             title=stored["title"],
-            url=stored["url"],
-            section=section,
+            url=url,
+            section=heading,
             crumbs=crumbs,
             type=stored["type"],
             snippet=snippet,
-            score=round(float(hit.score or 0.0), 4),
+            score=round(float(score or 0.0), 4),
         )
 
-    def suggest(self, text: str, total: int, filter_query=None) -> str | None:
+    def _around(self, text: str, matched: frozenset[str], size: int = 1500) -> str:
+        """The part of a long text that begins a little before its first matched word:
+        all the highlighter needs to read."""
+        if len(text) <= size:
+            return text
+        for match in _WORD_RE.finditer(text):
+            if self.stemmed.term(match.group())[0] in matched:
+                start = text.rfind(" ", 0, max(0, match.start() - 80)) + 1
+                return text[start : start + size]
+        return text[:size]
+
+    def suggest(self, text: str, total: int, types=None, sections=None) -> str | None:
         corrector = self.corrector
         words = text.split()
         changed = False
         corrected = []
         for word in words:
             folded = fold(word)
-            if len(folded) < 4 or '"' in word or not self._exact_tokens(word):
-                corrected.append(word)
+            if (len(folded) < 4 or '"' in word or not self._exact_tokens(word)
+                    or self.reader.doc_frequency("words", folded)):
+                corrected.append(word)  # short, quoted, a stop word, or a word of the site
                 continue
-            options = corrector.suggest(folded, limit=1, maxdist=2)
+            options = corrector.suggest(folded, limit=1, maxdist=2, prefix=1)
             if options and options[0] != folded:
                 corrected.append(options[0])
                 changed = True
@@ -269,8 +386,69 @@ class Searcher:
         if not changed:
             return None
         candidate = " ".join(corrected)
-        better = self.searcher.search(self.build_query(candidate), limit=1, filter=filter_query)
-        return candidate if len(better) > total else None
+        found, _best = self.rank(self.build_query(candidate), types, sections, window=1)
+        # The query's own results may already include the corrected word's (see
+        # `_correction`): the suggestion names it, as long as it finds as much.
+        return candidate if found >= max(total, 1) else None
+
+
+def _within_slop(positions: list[set[int]], slop: int) -> bool:
+    """Each word within `slop` places after the previous one, in order."""
+    def follow(k: int, at: int) -> bool:
+        if k == len(positions):
+            return True
+        return any(at < p <= at + slop and follow(k + 1, p) for p in positions[k])
+
+    return any(follow(1, start) for start in positions[0])
+
+
+def leaves(query: Query, boost: float = 1.0):
+    """The terms, phrases and prefixes of a query, each with the product of the
+    boosts above and on it."""
+    boost *= getattr(query, "boost", 1.0)
+    if isinstance(query, (Term, Phrase, Prefix)):
+        if query.fieldname in SEARCH_FIELDS:
+            yield query, boost
+        return
+    for sub in getattr(query, "subqueries", ()):
+        yield from leaves(sub, boost)
+
+
+def query_terms(query: Query) -> tuple[frozenset[str], frozenset[str]]:
+    """The indexed words a query looks for, and the beginnings it completes."""
+    terms, prefixes = set(), set()
+    stack = [query]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Prefix):
+            prefixes.add(node.text)
+        elif isinstance(node, Term):
+            if node.fieldname in SEARCH_FIELDS:
+                terms.add(node.text)
+        elif isinstance(node, Phrase):
+            terms.update(node.words)
+        elif hasattr(node, "subqueries"):
+            stack.extend(node.subqueries)
+    return frozenset(terms), frozenset(prefixes)
+
+
+class VocabularyCorrector(Corrector):
+    """Words of the site within a small edit distance of a typo: the nearest
+    first, then those in most pages."""
+
+    def __init__(self, reader, stemmed) -> None:
+        self.reader = reader
+        self.stemmed = stemmed
+
+    def _suggestions(self, text, maxdist, prefix):
+        seen = {text}
+        for distance in range(1, maxdist + 1):
+            for word in self.reader.terms_within("words", text, distance, prefix=prefix):
+                if word in seen:
+                    continue
+                seen.add(word)
+                pages = self.reader.doc_frequency("body", self.stemmed.term(word)[0]) or 1
+                yield (-(distance + 0.5 / pages), word)
 
 
 class SearchEngine:

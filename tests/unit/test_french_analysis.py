@@ -68,3 +68,68 @@ def test_abbreviations_give_synonyms_and_acronyms():
     assert groups[0] == ["copil", "comite de pilotage"]
     assert groups[1] == ["spi", "schedule performance index", "indice de performance des delais"]
     assert acronyms == {"copil", "spi"}
+
+
+# -- the one-pass analyser against the chain of Whoosh filters it replaces -------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from portal.search.analysis import reference_chain  # noqa: E402
+
+WORDS = ["l'équipe", "L’ÉQUIPE", "COPIL", "copil", "RACI", "les", "de", "à", "planifier",
+         "planification", "délais", "2026", "v1.2", "arc-en-ciel", "qu'il", "jusqu'au", "SPI",
+         "été", "Été", "ÉTÉ", "x", "B", "œuvre", "naïve", "«", "»", "!", "—", "_", "1er"]
+texts = st.lists(st.one_of(st.sampled_from(WORDS), st.text(max_size=8)), max_size=30).map(
+    lambda parts: " ".join(parts)
+)
+
+
+def token_view(analyzer, text: str, **options) -> list[tuple]:
+    return [
+        (t.text, getattr(t, "pos", None), getattr(t, "startchar", None),
+         getattr(t, "endchar", None), t.stopped)
+        for t in analyzer(text, **options)
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=texts, stem=st.booleans(), positions=st.booleans(), chars=st.booleans(),
+       removestops=st.booleans(), start_pos=st.integers(0, 5), start_char=st.integers(0, 5))
+def test_one_pass_analyser_equals_the_filter_chain(text, stem, positions, chars, removestops,
+                                                   start_pos, start_char):
+    acronyms = frozenset({"pmo", "raci"})
+    options = dict(positions=positions, chars=chars, removestops=removestops,
+                   start_pos=start_pos, start_char=start_char)
+    fast = french_analyzer(stem=stem, acronyms=acronyms)
+    assert token_view(fast, text, **options) == token_view(reference_chain(stem, acronyms), text,
+                                                            **options)
+    # Twice: the second pass answers from the analyser's memory of raw words.
+    assert token_view(fast, text, **options) == token_view(reference_chain(stem, acronyms), text,
+                                                            **options)
+
+
+def test_one_pass_analyser_without_tokenizing_equals_the_chain():
+    for value in ["Délais", "les", "COPIL", "l'équipe"]:
+        assert token_view(french_analyzer(), value, tokenize=False, positions=True, chars=True) \
+            == token_view(reference_chain(), value, tokenize=False, positions=True, chars=True)
+
+
+def test_analyser_survives_pickling_with_an_empty_memory():
+    import pickle
+
+    analyzer = french_analyzer(acronyms=frozenset({"pmo"}))
+    list(analyzer("planification du PMO"))
+    copy = pickle.loads(pickle.dumps(analyzer))
+    assert copy == analyzer and copy._cache == {}
+    assert [t.text for t in copy("planification du PMO")] == terms("planification du PMO")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=texts, stem=st.booleans())
+def test_term_positions_are_the_postings_the_chain_would_write(text, stem):
+    chain: dict[str, list[int]] = {}
+    for token in reference_chain(stem, frozenset({"pmo"}))(text, positions=True):
+        chain.setdefault(token.text, []).append(token.pos)
+    analyzer = french_analyzer(stem=stem, acronyms=frozenset({"pmo"}))
+    assert analyzer.term_positions(text) == chain
+    assert analyzer.terms(text) == set(chain)

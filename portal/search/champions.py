@@ -1,0 +1,176 @@
+"""Champion lists: for each indexed word, the documents where it weighs most.
+
+Whoosh's matchers are pure Python: a query costs a few microseconds for every
+posting it touches, and on 10,000 pages a common word has thousands of them. So
+the build also writes, beside the Whoosh index, the DEPTH documents where each
+(field, word) weighs most, with its BM25 weight there: impact-ordered
+"champion lists" (Manning, Raghavan & Schütze, *Introduction to Information
+Retrieval*, 2008, § 7.1.3). A query gathers and ranks its candidates from these
+lists in a few array operations; Whoosh then scores the best of them exactly
+(BM25F, phrases, coordination), so the order shown is Whoosh's.
+
+A word in DEPTH documents or fewer has its whole posting list here: on a site
+the size of the shipped one, nothing is cut and the results are exactly those
+of a full Whoosh search.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import threading
+from array import array
+from pathlib import Path
+
+import numpy as np
+
+DEPTH = 500
+FIELDS = ("title", "section", "tags", "body")
+FOLDER = "champions"
+# Whoosh's BM25F defaults, which the searcher uses.
+B = 0.75
+K1 = 1.2
+
+
+class ChampionBuilder:
+    """Collects (word, document, weight) while the index is written."""
+
+    def __init__(self) -> None:
+        self.docnum = -1
+        self.boost = 1.0
+        self.attributes: list[tuple[str, str]] = []  # (type, top) per document
+        self.ids: dict[str, dict[str, int]] = {f: {} for f in FIELDS}
+        self.term = {f: array("I") for f in FIELDS}
+        self.doc = {f: array("I") for f in FIELDS}
+        self.weight = {f: array("f") for f in FIELDS}
+        self.length = {f: array("I") for f in FIELDS}  # per document
+
+    def start(self, doc_type: str, top: str, boost: float) -> None:
+        """A new document: the next Whoosh document number."""
+        self.docnum += 1
+        self.boost = boost
+        self.attributes.append((doc_type, top))
+        for lengths in self.length.values():
+            lengths.append(0)
+
+    def add(self, field: str, found: dict[str, list[int]], field_boost: float) -> None:
+        """The terms of one field of the current document, with their positions."""
+        ids = self.ids[field]
+        scale = field_boost * self.boost
+        self.term[field].extend([ids.setdefault(t, len(ids)) for t in found])
+        self.doc[field].extend([self.docnum] * len(found))
+        self.weight[field].extend([len(p) * scale for p in found.values()])
+        self.length[field][self.docnum] = sum(len(p) for p in found.values())
+
+    def write(self, index_dir: Path) -> None:
+        folder = index_dir / FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        count = self.docnum + 1
+        meta: dict[str, object] = {"documents": count, "depth": DEPTH, "fields": {}}
+        for field in FIELDS:
+            names = sorted(self.ids[field], key=self.ids[field].__getitem__)
+            order = sorted(range(len(names)), key=names.__getitem__)
+            rank = np.empty(len(names), dtype=np.int64)
+            rank[order] = np.arange(len(names))  # term id -> position in sorted order
+            terms = rank[np.frombuffer(self.term[field], dtype=np.uint32)] if names else \
+                np.empty(0, dtype=np.int64)
+            docs = np.frombuffer(self.doc[field], dtype=np.uint32)
+            tf = np.frombuffer(self.weight[field], dtype=np.float32).astype(np.float64)
+            lengths = np.frombuffer(self.length[field], dtype=np.uint32).astype(np.float64)
+            average = lengths.sum() / count if count else 1.0
+            dl = lengths[docs] if len(docs) else np.empty(0)
+            weights = tf * (K1 + 1) / (tf + K1 * ((1 - B) + B * dl / (average or 1.0)))
+            # By term, then by weight, best first; keep the first DEPTH of each term.
+            by = np.lexsort((docs, -weights, terms))
+            terms, docs, weights = terms[by], docs[by], weights[by]
+            starts = np.searchsorted(terms, np.arange(len(names)))
+            keep = (np.arange(len(terms)) - starts[terms]) < DEPTH if len(terms) else \
+                np.empty(0, dtype=bool)
+            terms, docs, weights = terms[keep], docs[keep], weights[keep]
+            offsets = np.zeros(len(names) + 1, dtype=np.int64)
+            np.cumsum(np.bincount(terms, minlength=len(names)), out=offsets[1:])
+            np.save(folder / f"{field}.docs.npy", docs.astype(np.uint32))
+            np.save(folder / f"{field}.weights.npy", weights.astype(np.float32))
+            np.save(folder / f"{field}.offsets.npy", offsets)
+            meta["fields"][field] = [names[i] for i in order]
+        types = sorted({t for t, _ in self.attributes})
+        tops = sorted({p for _, p in self.attributes})
+        np.save(folder / "types.npy", np.array([types.index(t) for t, _ in self.attributes],
+                                               dtype=np.uint16))
+        np.save(folder / "tops.npy", np.array([tops.index(p) for _, p in self.attributes],
+                                              dtype=np.uint16))
+        meta["types"], meta["tops"] = types, tops
+        (folder / "terms.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+
+class ChampionLists:
+    """The lists of one index generation, read-only and shared by every thread."""
+
+    def __init__(self, index_dir: Path) -> None:
+        folder = index_dir / FOLDER
+        meta = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
+        self.documents = int(meta["documents"])
+        self.depth = int(meta["depth"])
+        self.terms = {f: meta["fields"][f] for f in FIELDS}
+        self.position = {f: {t: i for i, t in enumerate(self.terms[f])} for f in FIELDS}
+        self.docs = {f: np.load(folder / f"{f}.docs.npy", mmap_mode="r") for f in FIELDS}
+        self.weights = {f: np.load(folder / f"{f}.weights.npy", mmap_mode="r") for f in FIELDS}
+        self.offsets = {f: np.load(folder / f"{f}.offsets.npy") for f in FIELDS}
+        self.types = np.load(folder / "types.npy")
+        self.tops = np.load(folder / "tops.npy")
+        self.type_names = list(meta["types"])
+        self.top_names = list(meta["tops"])
+
+    def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(documents, BM25 weights without the idf) of a word in a field, best first."""
+        found = self.position.get(field, {}).get(term)
+        if found is None:
+            return None
+        start, end = self.offsets[field][found], self.offsets[field][found + 1]
+        return self.docs[field][start:end], self.weights[field][start:end]
+
+    def cut(self, field: str, term: str) -> bool:
+        """True when the word is in more documents than its list holds."""
+        found = self.postings(field, term)
+        return found is not None and len(found[0]) >= self.depth
+
+    def expand(self, field: str, prefix: str, limit: int) -> list[str]:
+        """Up to `limit` words of the field that begin with `prefix`."""
+        terms = self.terms.get(field, [])
+        start = bisect.bisect_left(terms, prefix)
+        found = []
+        for term in terms[start : start + limit]:
+            if not term.startswith(prefix):
+                break
+            found.append(term)
+        return found
+
+    def mask(self, types: list[str] | None, tops: list[str] | None) -> np.ndarray | None:
+        """Documents allowed by the type and section filters (None: all)."""
+        allowed = None
+        for values, names, codes in ((types, self.type_names, self.types),
+                                     (tops, self.top_names, self.tops)):
+            if not values:
+                continue
+            wanted = [names.index(v) for v in values if v in names]
+            part = np.isin(codes, wanted)
+            allowed = part if allowed is None else allowed & part
+        return allowed
+
+
+_loaded: dict[Path, ChampionLists] = {}
+_lock = threading.Lock()
+
+
+def champion_lists(index_dir: Path) -> ChampionLists | None:
+    """The lists of an index, loaded once per process; None for an index without."""
+    index_dir = Path(index_dir).resolve()
+    with _lock:
+        found = _loaded.get(index_dir)
+        if found is None:
+            if not (index_dir / FOLDER / "terms.json").is_file():
+                return None
+            while len(_loaded) >= 3:  # earlier generations, replaced by later builds
+                del _loaded[next(iter(_loaded))]
+            found = _loaded[index_dir] = ChampionLists(index_dir)
+        return found
