@@ -303,7 +303,8 @@ class Fts5Engine:
         with con:
             con.executemany(
                 "INSERT INTO docs (url, title, section, body) VALUES (?, ?, ?, ?)",
-                ((d.url, d.title, d.section, d.body) for d in documents),
+                ((f"{d.page}#{sec.anchor}" if sec.anchor else d.url, d.title, sec.heading, sec.text)
+                 for d in documents for sec in d.sections),
             )
         with con:
             con.execute("INSERT INTO docs (docs) VALUES ('optimize')")
@@ -444,15 +445,11 @@ class LunrEngine:
 
 
 def page_level(documents: Iterable[Document]) -> list[dict]:
-    """One lunr document per page: the page document, or its sections joined (glossary)."""
+    """One lunr document per page: its headings and text (a glossary's entries joined)."""
     pages: dict[str, dict] = {}
     for doc in documents:
-        entry = pages.setdefault(doc.page, {"id": doc.page, "title": doc.title, "parts": [],
-                                            "whole": False})
-        if doc.kind == "page":
-            entry["parts"], entry["whole"] = [doc.body], True
-        elif not entry["whole"]:
-            entry["parts"].append(f"{doc.section} {doc.body}")
+        entry = pages.setdefault(doc.page, {"id": doc.page, "title": doc.title, "parts": []})
+        entry["parts"] += [f"{s.heading} {s.text}".strip() for s in doc.sections]
     return [{"id": e["id"], "title": e["title"], "body": " ".join(e["parts"])}
             for e in pages.values()]
 
@@ -896,7 +893,8 @@ def main(argv: list[str] | None = None) -> int:
                      f"{synth_parse_s:.1f} s (not in 'build'); portal index "
                      f"{folder_mb(synth_generation / 'index'):.0f} MB")
         extra.append(f"both corpora also hold the {quizzes} quizzes (title and description); "
-                     "lunr indexes one document per page, the others pages and sections")
+                     "lunr indexes one document per page, FTS5 one per section, the portal one per "
+                     "page (glossary: per entry) with champion lists")
 
         real_label = f"shipped ({real_pages} p)"
         synth_label = f"synthetic ({args.pages} p)"

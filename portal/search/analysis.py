@@ -94,19 +94,26 @@ class FrenchAnalyzer(Tokenizer):
 
     def term_positions(self, value: str) -> dict[str, list[int]]:
         """Each indexed term of `value` with its positions: what the index stores,
-        without building a token per word (see `FrenchPositions`)."""
+        without building a token per word (see `FrenchPositions`). For a
+        `Sectioned` text, also records where each of its parts begins."""
+        parts = value.parts if isinstance(value, Sectioned) else [value]
+        bounds = value.bounds if isinstance(value, Sectioned) else []
         found: dict[str, list[int]] = {}
         cache = self._cache
         pos = None
-        for i, raw in enumerate(_TOKEN_RE.findall(value)):
-            text, stopped, _acronym = cache.get(raw) or self.term(raw)
-            if stopped:
-                continue
-            pos = i if pos is None else pos + 1
-            if text in found:
-                found[text].append(pos)
-            else:
-                found[text] = [pos]
+        i = 0
+        for part in parts:
+            bounds.append(i if pos is None else pos + 1)
+            for raw in _TOKEN_RE.findall(part):
+                i += 1
+                text, stopped, _acronym = cache.get(raw) or self.term(raw)
+                if stopped:
+                    continue
+                pos = i - 1 if pos is None else pos + 1
+                if text in found:
+                    found[text].append(pos)
+                else:
+                    found[text] = [pos]
         return found
 
     def terms(self, value: str) -> set[str]:
@@ -150,6 +157,21 @@ class FrenchAnalyzer(Tokenizer):
                     pos = start_pos + i if pos is None else pos + 1
                     token.pos = pos
             yield token
+
+
+class Sectioned(str):
+    """A page's text made of parts (its sections) joined by spaces. Indexing it
+    appends to `bounds` the position at which each part begins, so that a word's
+    positions tell which section holds it."""
+
+    parts: list[str]
+    bounds: list[int]
+
+    def __new__(cls, parts: list[str], bounds: list[int] | None = None) -> Sectioned:
+        text = super().__new__(cls, " ".join(parts))
+        text.parts = parts
+        text.bounds = [] if bounds is None else bounds
+        return text
 
 
 class FrenchPositions(Positions):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-DEPTH = 500
+DEPTH = 1000
 FIELDS = ("title", "section", "tags", "body")
 FOLDER = "champions"
 # Whoosh's BM25F defaults, which the searcher uses.

@@ -32,6 +32,7 @@ def make_schema(acronyms: frozenset[str]) -> Schema:
         crumbs=STORED,
         description=STORED,
         sections=STORED,  # [(anchor, heading, text)], anchor "" for the introduction
+        bounds=STORED,  # the body position at which each section begins
     )
 
 

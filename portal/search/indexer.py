@@ -19,6 +19,7 @@ import lxml.html
 import yaml
 from whoosh import index
 
+from .analysis import Sectioned
 from .champions import FIELDS as CHAMPION_FIELDS
 from .champions import ChampionBuilder
 from .fields import VOCABULARY_URL, make_schema
@@ -65,11 +66,13 @@ class Document:
         return " ".join(s.text for s in self.sections if s.text)
 
     def fields(self) -> dict[str, object]:
+        bounds: list[int] = []  # filled while the body is indexed: where each section begins
         values: dict[str, object] = {
             "url": self.url, "page": self.page, "kind": self.kind, "type": self.type,
             "top": self.top, "title": self.title, "section": self.headings, "tags": self.tags,
-            "body": self.body, "crumbs": self.crumbs, "description": self.description,
-            "sections": [(s.anchor, s.heading, s.text) for s in self.sections],
+            "body": Sectioned([s.text for s in self.sections], bounds),
+            "crumbs": self.crumbs, "description": self.description,
+            "sections": [(s.anchor, s.heading, s.text) for s in self.sections], "bounds": bounds,
         }
         boost = TYPE_BOOST.get(self.type, 1.0)
         if boost != 1.0:

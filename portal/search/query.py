@@ -8,6 +8,7 @@ are plain text here, so no input can make the engine fail or scan everything.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import threading
@@ -214,8 +215,10 @@ class Searcher:
             return Results(text, 0)
         total, ranked = self.rank(query, types, sections, max(RESCORED, page * limit))
         terms, prefixes = query_terms(query)
-        hits = [self._hit(docnum, score, terms, prefixes)
-                for score, docnum in ranked[(page - 1) * limit : page * limit]]
+        shown = ranked[(page - 1) * limit : page * limit]
+        positions = self._positions([docnum for _score, docnum in shown], terms)
+        hits = [self._hit(docnum, score, terms, prefixes, positions[docnum])
+                for score, docnum in shown]
         found = Results(text, total, hits)
         if suggest and not prefix and total < 3:
             found.suggestion = self.suggest(text, total, types, sections)
@@ -278,25 +281,16 @@ class Searcher:
         return [(float(score), int(doc)) for doc, score in zip(docs, totals, strict=True) if score > 0]
 
     def _word_scores(self, field: str, word: str, docs: np.ndarray) -> np.ndarray:
-        """idf × BM25 weight of a word in each of `docs` (0 where absent)."""
+        """idf × BM25 weight of a word in each of `docs`, from its champion list: 0
+        where absent, or where the word is too common for the list to hold the
+        document (its weight there is below the list's last, and its idf low)."""
         scores = np.zeros(len(docs))
         found = self.champions.postings(field, word)
         if found is None:
             return scores
         listed, weights = found
-        idf = self.searcher.idf(field, word)
         _common, in_docs, in_list = np.intersect1d(docs, listed, return_indices=True)
-        scores[in_docs] = idf * np.asarray(weights)[in_list]
-        if len(listed) >= self.champions.depth:  # the list was cut: ask Whoosh for the rest
-            missing = np.ones(len(docs), dtype=bool)
-            missing[in_docs] = False
-            matcher = self.searcher.postings(field, word)
-            for index_ in np.flatnonzero(missing).tolist():
-                matcher.skip_to(int(docs[index_]))
-                if not matcher.is_active():
-                    break
-                if matcher.id() == docs[index_]:
-                    scores[index_] = matcher.score()
+        scores[in_docs] = self.searcher.idf(field, word) * np.asarray(weights)[in_list]
         return scores
 
     def _phrase_matches(self, phrase: Phrase, docnums: list[int]):
@@ -322,17 +316,49 @@ class Searcher:
             filters.append(Or([Term("top", s) for s in sections]))
         return And(filters) if filters else None
 
-    def _hit(self, docnum: int, score: float, terms: frozenset[str], prefixes: frozenset[str]) -> Hit:
+    def _positions(self, docnums: list[int], terms) -> dict[int, dict[str, list[int]]]:
+        """Where each query word stands in the body of each of these documents."""
+        found: dict[int, dict[str, list[int]]] = {docnum: {} for docnum in docnums}
+        ordered = sorted(docnums)
+        for term in terms:
+            holding = ordered
+            if self.champions is not None:
+                listed = self.champions.postings("body", term)
+                if listed is None:
+                    continue
+                if len(listed[0]) < self.champions.depth:  # the whole list: look only there
+                    holding = np.intersect1d(ordered, listed[0]).tolist()
+            if not holding or not self.reader.doc_frequency("body", term):
+                continue
+            matcher = self.reader.postings("body", term)
+            for docnum in holding:
+                matcher.skip_to(docnum)
+                if not matcher.is_active():
+                    break
+                if matcher.id() == docnum:
+                    found[docnum][term] = matcher.value_as("positions")
+        return found
+
+    def _hit(self, docnum: int, score: float, terms: frozenset[str], prefixes: frozenset[str],
+             positions: dict[str, list[int]]) -> Hit:
         """A result pointing at the page's section that holds most of the query's words."""
         stored = self.searcher.stored_fields(docnum)
         sections = stored.get("sections") or [("", "", "")]
+        bounds = stored.get("bounds") or []
+        holding: list[set[str]] = [set() for _ in sections]
+        if len(bounds) == len(sections):  # the words' positions say which section holds them
+            for term, places in positions.items():
+                for place in places:
+                    holding[bisect.bisect_right(bounds, place) - 1].add(term)
+        else:  # an index without section bounds: read the sections
+            holding = [self.stemmed.terms(text) & terms for _a, _h, text in sections]
+        starts = tuple(prefixes)
         best, best_matched, best_weight = sections[0], frozenset(), 0
-        for anchor, heading, text in sections:
-            found = self.stemmed.terms(text)
-            heads = self.stemmed.terms(heading)
-            matched = (found | heads) & terms
-            if prefixes:
-                matched |= {t for t in found | heads if t.startswith(tuple(prefixes))}
+        for (anchor, heading, text), found in zip(sections, holding, strict=True):
+            heads = self.stemmed.terms(heading) if heading else set()
+            matched = found | (heads & terms)
+            if starts:
+                matched |= {t for t in heads if t.startswith(starts)}
             weight = len(matched) + len(heads & matched)  # a word in the heading counts twice
             if weight > best_weight:
                 best, best_matched, best_weight = (anchor, heading, text), frozenset(matched), weight
@@ -355,7 +381,7 @@ class Searcher:
             score=round(float(score or 0.0), 4),
         )
 
-    def _around(self, text: str, matched: frozenset[str], size: int = 1500) -> str:
+    def _around(self, text: str, matched: frozenset[str], size: int = 700) -> str:
         """The part of a long text that begins a little before its first matched word:
         all the highlighter needs to read."""
         if len(text) <= size:

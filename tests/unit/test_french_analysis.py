@@ -133,3 +133,19 @@ def test_term_positions_are_the_postings_the_chain_would_write(text, stem):
     analyzer = french_analyzer(stem=stem, acronyms=frozenset({"pmo"}))
     assert analyzer.term_positions(text) == chain
     assert analyzer.terms(text) == set(chain)
+
+
+@settings(max_examples=200, deadline=None)
+@given(parts=st.lists(texts, max_size=6))
+def test_a_sectioned_text_is_indexed_as_its_joined_parts_and_knows_where_each_begins(parts):
+    from portal.search.analysis import Sectioned
+
+    analyzer = french_analyzer()
+    text = Sectioned(parts)
+    found = analyzer.term_positions(text)
+    assert found == analyzer.term_positions(" ".join(parts))
+    assert len(text.bounds) == len(parts) and text.bounds == sorted(text.bounds)
+    for k, part in enumerate(parts):
+        upper = text.bounds[k + 1] if k + 1 < len(parts) else float("inf")
+        for term in analyzer.terms(part):
+            assert any(text.bounds[k] <= p < upper for p in found[term])
