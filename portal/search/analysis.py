@@ -33,6 +33,8 @@ STOP_WORDS = frozenset(stopwords_for_language("fr")) | {
     "quels", "quelles", "est-ce", "faire", "fait", "doit", "peut", "tout",
     "tous", "toute", "toutes", "plus", "moins", "entre", "sans", "sous",
 }
+# Words are compared once their accents are folded: « à » arrives as « a ».
+STOP_WORDS = STOP_WORDS | {w.translate(accent_map) for w in STOP_WORDS}
 ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
 # Words, keeping an elided prefix attached so the filter can strip it.
 TOKEN_PATTERN = r"(?:\w+['’])?\w+(?:[-.]\w+)*"

@@ -32,6 +32,7 @@ MAX_QUERY_LENGTH = 500
 MAX_UNITS = 12
 MIN_PREFIX = 3
 MAX_EXPANSIONS = 64  # words a prefix stands for, in the first ranking
+SECTION_WORDS = 6  # words whose positions choose a result's section
 RESCORED = 20  # best candidates whose scores are completed and phrases checked
 PREFIX_FIELDS = {"title", "section", "tags"}
 FIELD_WEIGHTS = {"title": 3.0, "section": 2.0, "tags": 1.5, "body": 1.0}
@@ -320,7 +321,9 @@ class Searcher:
         """Where each query word stands in the body of each of these documents."""
         found: dict[int, dict[str, list[int]]] = {docnum: {} for docnum in docnums}
         ordered = sorted(docnums)
-        for term in terms:
+        # The rarest words tell sections apart; the commonest would only cost time.
+        rarest = sorted((self.reader.doc_frequency("body", t), t) for t in terms)
+        for _pages, term in rarest[:SECTION_WORDS]:
             holding = ordered
             if self.champions is not None:
                 listed = self.champions.postings("body", term)
