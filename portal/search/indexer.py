@@ -11,7 +11,10 @@ never enter the index.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +34,7 @@ SKIP_FILES = {"404.html", "portail.html"}
 SKIP_SECTIONS = {"pour aller plus loin", "sources", "voir aussi"}
 BLOCK_REMOVE = ".//a[contains(@class,'headerlink')] | .//script | .//style | .//nav | .//audio"
 META_FILE = "search-meta.json"
+PARALLEL_FROM = 500  # pages
 # Definitions and hub pages answer many queries a little: guides should win a tie.
 # A glossary entry is a short document, which BM25 favours over a whole guide;
 # 0.1 was the best of 0.4, 0.2 and 0.1 on tests/search/relevance.yml.
@@ -128,13 +132,30 @@ def page_documents(html: str, url: str) -> Iterator[Document]:
                    [s for s in sections if s.anchor or s.text])
 
 
-def site_documents(site_dir: Path) -> Iterator[Document]:
+def site_documents(site_dir: Path, parallel_from: int = PARALLEL_FROM) -> Iterator[Document]:
+    """The documents of every page, in file order. Parsing HTML is most of the cost
+    of indexing a large site: from `parallel_from` pages on, it is shared among
+    processes, one per core."""
+    pages = []
     for path in sorted(site_dir.rglob("*.html")):
         rel = path.relative_to(site_dir).as_posix()
-        if rel in SKIP_FILES:
-            continue
-        url = "/" + (rel[: -len("index.html")] if rel.endswith("index.html") else rel)
-        yield from page_documents(path.read_text(encoding="utf-8"), url)
+        if rel not in SKIP_FILES:
+            pages.append((str(path), "/" + (rel[: -len("index.html")] if rel.endswith("index.html")
+                                            else rel)))
+    workers = min(os.cpu_count() or 1, 8)
+    if len(pages) < parallel_from or workers < 2:
+        for page in pages:
+            yield from _parse_page(page)
+        return
+    with ProcessPoolExecutor(max_workers=workers,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        for documents in pool.map(_parse_page, pages, chunksize=32):
+            yield from documents
+
+
+def _parse_page(page: tuple[str, str]) -> list[Document]:
+    path, url = page
+    return list(page_documents(Path(path).read_text(encoding="utf-8"), url))
 
 
 def quiz_documents(quizzes_dir: Path) -> Iterator[Document]:

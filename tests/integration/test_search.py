@@ -211,3 +211,12 @@ def test_header_search_box_sends_readers_to_the_search_page(search_app):
     html = search_app.test_client().get("/").get_data(as_text=True)
     assert 'class="portal-search" action="search" method="get"' in html
     assert 'name="q"' in html
+
+
+def test_parsing_a_large_site_in_several_processes_gives_the_same_documents(real_build):
+    from portal.search.indexer import site_documents
+
+    site = real_build[1].generation / "site"
+    alone = list(site_documents(site, parallel_from=10**9))
+    shared = list(site_documents(site, parallel_from=1))
+    assert len(alone) > 100 and shared == alone
