@@ -50,7 +50,16 @@ from portal.accounts.service import create_user
 from portal.build.pipeline import build
 from portal.config import PROJECT_ROOT, Settings
 from portal.db import make_engine, session_scope
-from portal.learning.models import Answer, Attempt, Certificate, PageRead, PathEnrollment
+from portal.learning.item_stats import rebuild_item_stats
+from portal.learning.models import (
+    Answer,
+    Attempt,
+    Certificate,
+    ChoicePicksDaily,
+    ItemStatsDaily,
+    PageRead,
+    PathEnrollment,
+)
 from portal.learning.quizzes import Catalog, Quiz, load_catalog, page_url, reference_url
 from portal.learning.scoring import expected_answer, grade_question
 from portal.migrations import upgrade
@@ -101,10 +110,11 @@ def code_fingerprint() -> str:
     """The report code and schema measured (the figures belong to this version of them)."""
     digest = hashlib.sha1()
     files = sorted((PROJECT_ROOT / "portal" / "reports").glob("*.py"))
+    files.append(PROJECT_ROOT / "portal" / "learning" / "item_stats.py")  # the daily sums they read
     files += sorted((PROJECT_ROOT / "portal" / "migrations" / "versions").glob("*.py"))
     for path in files:
         digest.update(path.read_bytes())
-    return f"portal/reports + migrations sha1 {digest.hexdigest()[:12]}"
+    return f"portal/reports + item_stats + migrations sha1 {digest.hexdigest()[:12]}"
 
 
 def thousands(n: int) -> str:
@@ -578,6 +588,9 @@ def seed(engine: sa.Engine, catalog: Catalog, args: argparse.Namespace) -> dict[
             population.searches(users, sink)
             sink.flush()
             phases["search log"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            rebuild_item_stats(conn)  # the daily sums submit_attempt keeps, for rows inserted here
+            phases["item analysis daily sums"] = time.perf_counter() - t0
             if not sqlite:
                 for table in ("users", "search_queries"):
                     conn.exec_driver_sql(
@@ -625,7 +638,7 @@ def reset_postgres(url: str, force: bool) -> None:
 def row_counts(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-                for t in TABLES}
+                for t in [*TABLES, ItemStatsDaily.__table__, ChoicePicksDaily.__table__]}
 
 
 def database_size(engine: sa.Engine, url: str) -> str:

@@ -3,7 +3,8 @@
 The dump is read in one transaction (a consistent snapshot on SQLite in WAL mode
 and on PostgreSQL), table by table in foreign-key order; restoring replays it
 into an empty, migrated database of either kind — which is also how the embedded
-SQLite default moves to PostgreSQL.
+SQLite default moves to PostgreSQL. Derived tables (the item analysis's daily sums)
+are not dumped: the restore recomputes them from the answers.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 
 import portal.models  # noqa: F401  (registers every table)
 from portal.db import Base
+from portal.learning.item_stats import rebuild_item_stats
 
 FORMAT = "pmo-portal-sauvegarde"
 VERSION = 1
@@ -28,7 +30,8 @@ class BackupError(Exception):
 
 
 def _tables() -> list[sa.Table]:
-    return list(Base.metadata.sorted_tables)
+    """The tables a backup holds: all but those derived from others."""
+    return [t for t in Base.metadata.sorted_tables if not t.info.get("derived")]
 
 
 def _encode(value: Any) -> Any:
@@ -113,6 +116,7 @@ def load(engine: sa.Engine, source: IO[str]) -> dict[str, int]:
                 batch = []
         if batch and current is not None:
             conn.execute(current.insert(), batch)
+        rebuild_item_stats(conn)
         if conn.dialect.name == "postgresql":
             for table in tables.values():
                 pk = list(table.primary_key.columns)

@@ -6,6 +6,8 @@ from portal.learning.models import (
     Attempt,
     AttemptToken,
     Certificate,
+    ChoicePicksDaily,
+    ItemStatsDaily,
     PageRead,
     PathEnrollment,
 )
@@ -16,6 +18,8 @@ __all__ = [
     "Attempt",
     "AttemptToken",
     "Certificate",
+    "ChoicePicksDaily",
+    "ItemStatsDaily",
     "PageRead",
     "PathEnrollment",
     "SearchClick",

@@ -12,11 +12,11 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from factories import make_site  # noqa: E402
-
 from flask.testing import FlaskClient  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.migrations import upgrade  # noqa: E402
+
 
 class BufferedClient(FlaskClient):
     """Reads and closes every response, so that served files are never left open."""

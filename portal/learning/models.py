@@ -1,4 +1,5 @@
-"""Learning records: attempt tokens, attempts and answers, pages read, paths, certificates."""
+"""Learning records: attempt tokens, attempts and answers, pages read, paths, certificates;
+and the daily sums per question that the item analysis reads (kept by `item_stats`)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,10 @@ class Attempt(Base):
     __table_args__ = (
         sa.Index("ix_attempts_user_quiz", "user_id", "quiz_id"),
         sa.Index("ix_attempts_quiz_submitted", "quiz_id", "submitted_at"),
-        sa.Index("ix_attempts_quiz_percent", "quiz_id", "percent"),
+        # Covering indexes of the quiz report: pass rate, mean and median by quiz; each
+        # learner's attempts in order (attempts to pass).
+        sa.Index("ix_attempts_quiz_percent_passed", "quiz_id", "percent", "passed"),
+        sa.Index("ix_attempts_quiz_user_submitted", "quiz_id", "user_id", "submitted_at", "id", "passed"),
     )
 
 
@@ -65,6 +69,41 @@ class Answer(Base):
     correct: orm.Mapped[bool]
 
     attempt: orm.Mapped[Attempt] = orm.relationship(back_populates="answers")
+
+
+class ItemStatsDaily(Base):
+    """Sums over one day's answers to one question: x = mark, y = rest of the attempt's score."""
+
+    __tablename__ = "item_stats_daily"
+    # Rebuilt from the answers, never backed up; on SQLite, the rows live in key order.
+    __table_args__ = {"info": {"derived": True}, "sqlite_with_rowid": False}
+
+    quiz_id: orm.Mapped[str] = orm.mapped_column(sa.String(100), primary_key=True)
+    question_id: orm.Mapped[str] = orm.mapped_column(sa.String(100), primary_key=True)
+    day: orm.Mapped[dt.date] = orm.mapped_column(primary_key=True)
+    n: orm.Mapped[int]
+    # Answers given as a list of choice ids: the whole that wrong-choice shares divide.
+    n_choice_answers: orm.Mapped[int]
+    max_mark: orm.Mapped[float]
+    sum_x: orm.Mapped[float]
+    sum_x2: orm.Mapped[float]
+    sum_y: orm.Mapped[float]
+    sum_y2: orm.Mapped[float]
+    sum_xy: orm.Mapped[float]
+
+
+class ChoicePicksDaily(Base):
+    """How often each choice was picked in one day's wrong answers to one question."""
+
+    __tablename__ = "choice_picks_daily"
+    __table_args__ = {"info": {"derived": True}, "sqlite_with_rowid": False}
+
+    # Key in the order the report groups by: quiz, question, choice (then the day).
+    quiz_id: orm.Mapped[str] = orm.mapped_column(sa.String(100), primary_key=True)
+    question_id: orm.Mapped[str] = orm.mapped_column(sa.String(100), primary_key=True)
+    choice: orm.Mapped[str] = orm.mapped_column(sa.Text, primary_key=True)  # ids have no length limit
+    day: orm.Mapped[dt.date] = orm.mapped_column(primary_key=True)
+    n: orm.Mapped[int]
 
 
 class PageRead(Base):

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from portal.accounts.models import User
-from portal.learning.models import Answer, Attempt, PageRead, PathEnrollment
+from portal.learning.models import Attempt, ChoicePicksDaily, ItemStatsDaily, PageRead, PathEnrollment
 from portal.learning.progress import step_states
 from portal.learning.quizzes import Catalog
 from portal.search.models import SearchClick, SearchQuery
@@ -39,6 +39,10 @@ class Filters:
         if self.end:
             clauses.append(column < dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min))
         return clauses
+
+    def days(self, column):
+        """The window on a DATE column (the daily sums' day)."""
+        return ([column >= self.start] if self.start else []) + ([column <= self.end] if self.end else [])
 
 
 def month_of(session: orm.Session, column):
@@ -212,30 +216,32 @@ def score_distribution(session, filters: Filters) -> list[dict[str, Any]]:
 
 
 # -- questions (item analysis) -----------------------------------------------------------------------
+# Read from the daily sums that portal.learning.item_stats keeps as attempts are recorded:
+# a few rows per question and day, never the answers themselves.
 def item_analysis(session, catalog: Catalog, filters: Filters, repo_url: str = ""):
-    x = Answer.mark
-    y = Attempt.score - Answer.mark
+    d = ItemStatsDaily
     query = (
-        sa.select(Attempt.quiz_id, Answer.question_id, sa.func.count(), sa.func.max(Answer.max_mark),
-                  sa.func.sum(x), sa.func.sum(x * x), sa.func.sum(y), sa.func.sum(y * y), sa.func.sum(x * y))
-        .join(Attempt, Attempt.id == Answer.attempt_id)
-        .where(*filters.window(Attempt.submitted_at))
-        .group_by(Attempt.quiz_id, Answer.question_id)
-        .order_by(Attempt.quiz_id, Answer.question_id)
+        sa.select(d.quiz_id, d.question_id, sa.func.sum(d.n), sa.func.max(d.max_mark), sa.func.sum(d.sum_x),
+                  sa.func.sum(d.sum_x2), sa.func.sum(d.sum_y), sa.func.sum(d.sum_y2), sa.func.sum(d.sum_xy),
+                  sa.func.sum(d.n_choice_answers))
+        .where(*filters.days(d.day))
+        .group_by(d.quiz_id, d.question_id)
+        .order_by(d.quiz_id, d.question_id)
     )
     if filters.quiz:
-        query = query.where(Attempt.quiz_id == filters.quiz)
-    wrong = wrong_choice_shares(session, filters)
+        query = query.where(d.quiz_id == filters.quiz)
+    found = session.execute(query).all()
+    wrong = wrong_choice_shares(session, filters, {(r[0], r[1]): r[-1] for r in found})
     rows = []
-    for quiz_id, qid, n, max_mark, sx, sx2, sy, sy2, sxy in session.execute(query):
-        sums = ItemSums(n, float(max_mark or 1), float(sx or 0), float(sx2 or 0), float(sy or 0),
+    for quiz_id, qid, n, max_mark, sx, sx2, sy, sy2, sxy, _listed in found:
+        sums = ItemSums(int(n), float(max_mark or 1), float(sx or 0), float(sx2 or 0), float(sy or 0),
                         float(sy2 or 0), float(sxy or 0))
         fac, disc = facility(sums), discrimination(sums)
         quiz = catalog.quizzes.get(quiz_id)
         question = quiz.question(qid) if quiz else None
         shares = wrong.get((quiz_id, qid), {})
         rows.append({
-            "quiz": quiz_id, "question": qid, "reponses": n,
+            "quiz": quiz_id, "question": qid, "reponses": int(n),
             "facilite": round(fac, 3) if fac is not None else None,
             "discrimination": round(disc, 3) if disc is not None else None,
             "mauvais_choix": ", ".join(f"{c}\u00a0: {_decimal(s)}\u00a0%" for c, s in shares.items()),
@@ -247,42 +253,21 @@ def item_analysis(session, catalog: Catalog, filters: Filters, repo_url: str = "
     return rows
 
 
-def wrong_choice_shares(session, filters: Filters) -> dict[tuple[str, str], dict[str, float]]:
-    """Share (%) of the answers to a question that picked each wrong choice."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    element = ("json_array_elements_text(answers.response)" if postgres
-               else "json_each(answers.response)")
-    value = "choice" if postgres else "choice.value"
-    is_array = ("json_typeof(answers.response) = 'array'" if postgres
-                else "json_type(answers.response) = 'array'")
-    conditions = [is_array, "NOT answers.correct"]
-    params: dict[str, Any] = {}
+def wrong_choice_shares(session, filters: Filters, total: dict[tuple[str, str], int],
+                        ) -> dict[tuple[str, str], dict[str, float]]:
+    """Share (%) of the answers given as choices to a question that picked each wrong choice;
+    `total` is that number of answers per (quiz, question), from the item sums."""
+    p = ChoicePicksDaily
+    picks = (sa.select(p.quiz_id, p.question_id, p.choice, sa.func.sum(p.n))
+             .where(*filters.days(p.day)).group_by(p.quiz_id, p.question_id, p.choice))
     if filters.quiz:
-        conditions.append("attempts.quiz_id = :quiz")
-        params["quiz"] = filters.quiz
-    if filters.start:
-        conditions.append("attempts.submitted_at >= :start")
-        params["start"] = dt.datetime.combine(filters.start, dt.time.min)
-    if filters.end:
-        conditions.append("attempts.submitted_at < :end")
-        params["end"] = dt.datetime.combine(filters.end + dt.timedelta(days=1), dt.time.min)
-    picks = sa.text(
-        f"SELECT attempts.quiz_id, answers.question_id, {value} AS c, count(*) AS n "
-        f"FROM answers JOIN attempts ON attempts.id = answers.attempt_id, {element} AS choice "
-        f"WHERE {' AND '.join(conditions)} GROUP BY attempts.quiz_id, answers.question_id, {value}"
-    )
-    totals = sa.text(
-        "SELECT attempts.quiz_id, answers.question_id, count(*) FROM answers "
-        "JOIN attempts ON attempts.id = answers.attempt_id "
-        f"WHERE {' AND '.join(c for c in conditions if c != 'NOT answers.correct')} "
-        "GROUP BY attempts.quiz_id, answers.question_id"
-    )
-    total = {(q, i): n for q, i, n in session.execute(totals, params)}
+        picks = picks.where(p.quiz_id == filters.quiz)
     shares: dict[tuple[str, str], dict[str, float]] = {}
-    for quiz_id, qid, choice, n in session.execute(picks, params):
+    # Choices in code-point order, whatever the database's collation.
+    for quiz_id, qid, choice, n in sorted(session.execute(picks)):
         key = (quiz_id, qid)
         if total.get(key):
-            shares.setdefault(key, {})[str(choice)] = round(100 * n / total[key], 1)
+            shares.setdefault(key, {})[choice] = round(100 * n / total[key], 1)
     return shares
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import sqlalchemy as sa
@@ -62,6 +63,30 @@ def test_backup_restores_onto_a_new_database(app, learner, tmp_path):
         # New records still get fresh ids after a restore (sequences moved on).
         assert again.submit(ANSWERS_ALL_RIGHT).status_code == 201
         restored.extensions["portal.engine"].dispose()
+
+
+def daily_sums(url):
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        found = [conn.execute(sa.text(f"SELECT * FROM {t} ORDER BY quiz_id, question_id, day{extra}")).all()
+                 for t, extra in [("item_stats_daily", ""), ("choice_picks_daily", ", choice")]]
+    engine.dispose()
+    return [[tuple(str(v) if isinstance(v, dt.date) else v for v in row) for row in rows] for rows in found]
+
+
+def test_restore_rebuilds_the_item_analysis_sums(app, learner, tmp_path):
+    learner.submit(ANSWERS_ALL_WRONG)
+    learner.submit(ANSWERS_ALL_RIGHT)
+    settings = app.config["PORTAL"]
+    dump = tmp_path / "sauvegarde.jsonl"
+    assert cli(settings, settings.database_url, "backup", str(dump)).exit_code == 0
+    assert "_daily" not in dump.read_text()  # derived tables: recomputed, not backed up
+    items, picks = daily_sums(settings.database_url)
+    assert sum(row[3] for row in items) == 10 and sum(row[4] for row in picks) == 6  # answers; wrong picks
+
+    target = f"sqlite:///{tmp_path / 'restauree.db'}"
+    assert cli(settings, target, "restore", str(dump)).exit_code == 0
+    assert daily_sums(target) == [items, picks]
 
 
 def test_restore_refuses_a_non_empty_database(app, learner, tmp_path):
