@@ -212,6 +212,78 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
 
 
+# -- where the CPU goes ------------------------------------------------------------------------
+
+
+@dataclass
+class CpuSample:
+    """CPU seconds used so far, by whom (Linux /proc; zeros elsewhere)."""
+
+    wall: float
+    client: float
+    server: float
+    postgres: float
+    machine: float
+
+    def __sub__(self, other: CpuSample) -> CpuSample:
+        return CpuSample(*(getattr(self, f) - getattr(other, f) for f in
+                           ("wall", "client", "server", "postgres", "machine")))
+
+
+class CpuMeter:
+    """Samples the CPU time of this client, of the server's process group (gunicorn's
+    master and workers), of every PostgreSQL process and of the whole machine, so that
+    a phase's figures say whether the server, the client or something else had the CPUs."""
+
+    def __init__(self, server_pgid: int | None) -> None:
+        self.server_pgid = server_pgid
+        self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def sample(self) -> CpuSample:
+        own = os.times()
+        server = postgres = 0.0
+        proc = Path("/proc")
+        if proc.is_dir():
+            for entry in proc.iterdir():
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                name = stat[stat.index("(") + 1: stat.rindex(")")]
+                fields = stat[stat.rindex(")") + 2:].split()
+                used = (int(fields[11]) + int(fields[12])) / self.tick  # utime + stime
+                if self.server_pgid is not None and int(fields[2]) == self.server_pgid:
+                    server += used
+                elif name == "postgres":
+                    postgres += used
+        return CpuSample(time.monotonic(), own.user + own.system, server, postgres,
+                         machine_busy_seconds(self.tick))
+
+
+def machine_busy_seconds(tick: int) -> float:
+    """CPU seconds all cores spent on anything but idle and iowait since boot."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return (sum(values[:8]) - values[3] - values[4]) / tick
+    return 0.0
+
+
+def cpu_line(label: str, used: CpuSample | None, requests: int) -> str:
+    """Who used the CPUs during a phase, and the server's CPU time per request."""
+    if used is None or used.wall <= 0:
+        return f"{label:<24} (no measure)"
+    cores = os.cpu_count() or 1
+    other = max(0.0, used.machine - used.client - used.server - used.postgres)
+    per_request = 1000 * (used.server + used.postgres) / requests if requests else math.nan
+    return (f"{label:<24} {used.wall:>6.1f} s  machine {100 * used.machine / (cores * used.wall):>3.0f} %"
+            f" of {cores} cores; client {used.client / used.wall:>4.2f} core, server "
+            f"{used.server / used.wall:>4.2f}, PostgreSQL {used.postgres / used.wall:>4.2f}, "
+            f"other processes {other / used.wall:>4.2f}; server+database CPU "
+            f"{per_request:.2f} ms per request")
+
+
 # -- the server ------------------------------------------------------------------------------
 
 
@@ -532,6 +604,7 @@ class LoadResult:
     pending: list[tuple[str, str, str, dict]] = field(default_factory=list)  # email, quiz, token, answers
     problems: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, CpuSample] = field(default_factory=dict)
     registered: int = 0
     replays: int = 0
     retries: int = 0
@@ -558,7 +631,8 @@ class LoadRun:
     def __init__(self, port: int, catalog: Catalog, learners: int, attempts: int,
                  concurrency: int = 32, seed: int = 1, background: int = 2,
                  replay_share: float = 0.05, deadline: float | None = None,
-                 run_id: str | None = None, tolerate_errors: bool = False) -> None:
+                 run_id: str | None = None, tolerate_errors: bool = False,
+                 meter: CpuMeter | None = None) -> None:
         self.port, self.catalog = port, catalog
         self.n, self.m = learners, attempts
         self.concurrency = max(1, min(concurrency, learners))
@@ -568,6 +642,7 @@ class LoadRun:
         self.deadline = deadline or time.monotonic() + 1800
         self.run_id = run_id or f"{os.getpid()}-{seed}"
         self.tolerate_errors = tolerate_errors
+        self.meter = meter
         self.stop = threading.Event()
         self.result = LoadResult(learners, attempts, self.concurrency)
         self.people: list[Learner] = []
@@ -590,9 +665,12 @@ class LoadRun:
             self._threads([(self._register_slice, (s,)) for s in slices])
             result.phases["register"] = time.monotonic() - start
             start = time.monotonic()
+            cpu = self.meter.sample() if self.meter else None
             background = self.start_background()
             self._threads([(self._quiz_slice, (i, s)) for i, s in enumerate(slices)])
             result.phases["quizzes"] = time.monotonic() - start
+            if cpu is not None:
+                result.cpu["quizzes"] = self.meter.sample() - cpu
             self.stop_background(background)
             result.phases["background"] = time.monotonic() - start
             if not self.over():
@@ -945,6 +1023,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4 threads each)")
     parser.add_argument("--concurrency", type=int, default=32,
                         help="client threads carrying the learners (and hitting the no-op)")
+    parser.add_argument("--background", type=int, default=2,
+                        help="threads searching, and as many reading pages, during the quizzes "
+                             "and the second no-op run (0: none)")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--quick", action="store_true", help="20 learners × 5 attempts")
     parser.add_argument("--max-seconds", type=float, default=1800,
@@ -989,18 +1070,24 @@ def main(argv: list[str] | None = None) -> int:
         with server:
             log(f"server up on {server.base} in {time.monotonic() - start:.1f} s")
             deadline = time.monotonic() + args.max_seconds
+            meter = CpuMeter(server.process.pid)
             run = LoadRun(server.port, catalog, args.learners, args.attempts,
-                          concurrency=args.concurrency, seed=args.seed, deadline=deadline)
+                          concurrency=args.concurrency, seed=args.seed, deadline=deadline,
+                          background=args.background, meter=meter)
             result = run.run()
             rec = result.recorder
             submissions = rec.count("submit")
             count = max(1000, submissions)
             budget = max(10.0, deadline - time.monotonic())
+            cpu = meter.sample()
             noop_s = hammer(server.port, "/api/health", "noop", rec, run.concurrency,
                             count, min(budget, 120))
+            result.cpu["noop"] = meter.sample() - cpu
             background = run.start_background("@noop")
+            cpu = meter.sample()
             noop_bg_s = hammer(server.port, "/api/health", "noop+bg", rec, run.concurrency,
                                count, min(budget, 120))
+            result.cpu["noop+bg"] = meter.sample() - cpu
             run.stop_background(background)
             static_path = "/robots.txt" if (settings.site_dir / "robots.txt").exists() else "/"
             static_s = hammer(server.port, static_path, "static", rec, run.concurrency,
@@ -1032,6 +1119,8 @@ def main(argv: list[str] | None = None) -> int:
         log(row("not-owner", "other's result (expect 404)", rec, None))
         log(row("noop", "no-op GET /api/health", rec, noop_s))
         log(row("noop+bg", "no-op, with the bg searches+pages", rec, noop_bg_s))
+        log(row("search@noop", "  its bg searches", rec, noop_bg_s))
+        log(row("page@noop", "  its bg page reads", rec, noop_bg_s))
         log(row("static", f"static GET {static_path}", rec, static_s))
         log("")
         quiz_requests = sum(rec.count(k) for k in ("open", "submit", "replay", "search", "page"))
@@ -1055,6 +1144,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{submit_rate / noop_bg_rate:.2f} per attempt")
         p50_ratio = percentile(rec.latencies["submit"], 50) / percentile(rec.latencies["noop"], 50)
         log(f"submit p50 / no-op p50 latency: {p50_ratio:.1f}×")
+        log("")
+        log("where the CPU went (seconds of CPU per second of the phase; 'other processes' "
+            "is the rest of the machine):")
+        log(cpu_line("quiz phase", result.cpu.get("quizzes"), quiz_requests))
+        log(cpu_line("no-op", result.cpu.get("noop"), rec.count("noop")))
+        log(cpu_line("no-op with bg", result.cpu.get("noop+bg"),
+                     rec.count("noop+bg") + rec.count("search@noop") + rec.count("page@noop")))
         log("")
         log(f"database ({args.database}): {check.attempts} attempts (expected {expected}), "
             f"{check.distinct_tokens} distinct tokens, {check.answers} answers, "

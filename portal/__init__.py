@@ -9,6 +9,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFProtect
 
 from portal.config import Settings
+from portal.cookie_session import CookieSessionInterface
 
 csrf = CSRFProtect()
 
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
     Flask.json_provider_class = HtmlSafeJSONProvider
     app = Flask(__name__)
+    app.session_interface = CookieSessionInterface()
     app.config["PORTAL_REPO_URL"] = settings.repo_url
     app.config.update(
         SECRET_KEY=settings.resolved_secret_key(),

@@ -1,7 +1,8 @@
 """Database engine, sessions and the declarative base shared by every model.
 
-SQLite (the embedded default) runs in WAL mode with foreign keys on; any other
-SQLAlchemy URL (PostgreSQL for scale-out) is used as given.
+SQLite (the embedded default) runs in WAL mode with foreign keys on, its writers
+queued (`sqlite_writer_queue`); any other SQLAlchemy URL (PostgreSQL for scale-out)
+is used as given.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlalchemy import event, orm
+
+from portal.sqlite_writer_queue import queued_connection_class
+
+BUSY_SECONDS = 10  # how long a SQLite writer waits for the lock before "database is locked"
 
 
 class Base(orm.DeclarativeBase):
@@ -34,7 +39,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
     cursor.close()
 
 
@@ -42,9 +47,11 @@ def make_engine(url: str) -> sa.Engine:
     """Create an engine for `url`, preparing SQLite files and pragmas."""
     if url.startswith("sqlite"):
         database = sa.engine.make_url(url).database
+        connect_args: dict = {"check_same_thread": False}
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+            connect_args["factory"] = queued_connection_class(Path(database), BUSY_SECONDS)
+        engine = sa.create_engine(url, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return sa.create_engine(url, pool_pre_ping=True)

@@ -34,6 +34,9 @@ def current_link(var_dir: Path) -> Path:
     return var_dir / "current"
 
 
+_resolved: dict[tuple[str, str], Path] = {}  # (link, its target) → the resolved generation
+
+
 def current_generation(var_dir: Path) -> Path | None:
     """The generation in service, or None before the first build."""
     link = current_link(var_dir)
@@ -41,8 +44,15 @@ def current_generation(var_dir: Path) -> Path | None:
         target = os.readlink(link)
     except OSError:
         return None
-    path = (link.parent / target).resolve()
-    return path if path.is_dir() else None
+    # Every request asks, several times: resolve each target once (the same target
+    # names the same directory), then only readlink and stat.
+    key = (str(link), target)
+    path = _resolved.get(key)
+    if path is None:
+        if len(_resolved) > 100:
+            _resolved.clear()
+        path = _resolved[key] = (link.parent / target).resolve()
+    return path if os.path.isdir(path) else None
 
 
 def new_generation(var_dir: Path) -> Path:

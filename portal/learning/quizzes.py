@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,7 @@ def content_hash(data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+@lru_cache(maxsize=4096)  # asked for every question of every attempt graded
 def page_url(src_path: str) -> str:
     """Site path of a content page: `pmo/roles.md` → `/pmo/roles/`."""
     from portal.catalog.site import site_url

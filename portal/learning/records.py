@@ -1,11 +1,12 @@
-"""The one module that writes learning records: tokens, attempts, pages read,
-path starts and certificates. Scoring itself is `scoring.grade_attempt`."""
+"""The one module that writes learning records: tokens, attempts, pages read, and,
+in the same transactions, path starts and certificates (`path_records`). Scoring
+itself is `scoring.grade_attempt`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,12 +14,60 @@ from sqlalchemy import orm
 
 from portal.accounts.models import User, utcnow
 
+from .item_stats import record_item_stats
 from .models import Answer, Attempt, AttemptToken, Certificate, PageRead, PathEnrollment
+from .path_records import insert_if_absent, lock_learner, paths_with_step, record_step
 from .progress import PathState, path_states
 from .quizzes import Catalog, Quiz
 from .scoring import grade_attempt
 
 TIME_GRACE = dt.timedelta(seconds=30)
+
+# The statements of a submission, built once: building and keying a statement costs
+# more than running it. Core tables, not ORM entities: nothing here needs an identity map.
+_tokens, _attempts = AttemptToken.__table__, Attempt.__table__
+_COUNT_ATTEMPTS = sa.select(sa.func.count()).where(
+    _attempts.c.user_id == sa.bindparam("user_id"), _attempts.c.quiz_id == sa.bindparam("quiz_id"))
+_FIND_TOKEN = (
+    sa.select(_tokens.c.token, _tokens.c.user_id, _tokens.c.quiz_id, _tokens.c.issued_at,
+              _attempts.c.id.label("attempt_id"))
+    .outerjoin(_attempts, _attempts.c.token == _tokens.c.token)
+    .where(_tokens.c.token == sa.bindparam("token"))
+)
+_INSERT_TOKEN = sa.insert(_tokens)
+_INSERT_ATTEMPT = sa.insert(_attempts)
+_INSERT_ANSWERS = sa.insert(Answer.__table__)
+
+
+@dataclass(frozen=True)
+class NewAnswer:
+    attempt_id: str
+    question_id: str
+    response: Any
+    mark: float
+    max_mark: float
+    correct: bool
+
+
+@dataclass(frozen=True)
+class NewAttempt:
+    """An attempt just inserted, with its answers: the attributes of `Attempt` that the
+    response and `record_item_stats` read. Plain objects, as building thirteen ORM
+    instances would cost more than inserting the rows."""
+
+    id: str
+    token: str
+    user_id: int
+    quiz_id: str
+    quiz_hash: str
+    started_at: dt.datetime
+    submitted_at: dt.datetime
+    score: float
+    max_score: float
+    percent: float
+    passed: bool
+    result: dict[str, Any]
+    answers: list[NewAnswer]
 
 
 class RecordError(Exception):
@@ -31,11 +80,7 @@ class RecordError(Exception):
 
 
 def attempts_count(session: orm.Session, user_id: int, quiz_id: str) -> int:
-    return session.scalar(
-        sa.select(sa.func.count()).select_from(Attempt).where(
-            Attempt.user_id == user_id, Attempt.quiz_id == quiz_id
-        )
-    ) or 0
+    return session.scalar(_COUNT_ATTEMPTS, {"user_id": user_id, "quiz_id": quiz_id}) or 0
 
 
 def check_attempts_left(session: orm.Session, user: User, quiz: Quiz) -> None:
@@ -47,19 +92,18 @@ def check_attempts_left(session: orm.Session, user: User, quiz: Quiz) -> None:
 
 def issue_token(session: orm.Session, user: User, quiz: Quiz) -> AttemptToken:
     check_attempts_left(session, user, quiz)
-    token = AttemptToken(
-        token=secrets.token_urlsafe(32), user_id=user.id, quiz_id=quiz.id,
-        seed=secrets.randbelow(2**31), issued_at=utcnow(),
-    )
-    session.add(token)
+    values = {"token": secrets.token_urlsafe(32), "user_id": user.id, "quiz_id": quiz.id,
+              "seed": secrets.randbelow(2**31), "issued_at": utcnow()}
+    session.execute(_INSERT_TOKEN, values)
     session.commit()
-    return token
+    return AttemptToken(**values)
 
 
-def get_token(session: orm.Session, user: User, quiz: Quiz, token: Any) -> AttemptToken:
+def find_token(session: orm.Session, user: User, quiz: Quiz, token: Any) -> sa.Row:
+    """The token (`issued_at`) and the attempt already recorded with it (`attempt_id`)."""
     if not isinstance(token, str) or not token or len(token) > 64:
         raise RecordError(400, "Jeton de tentative manquant ou invalide : rouvrez le quiz.")
-    found = session.get(AttemptToken, token)
+    found = session.execute(_FIND_TOKEN, {"token": token}).first()
     if found is None:
         raise RecordError(400, "Jeton de tentative inconnu : rouvrez le quiz.")
     if found.user_id != user.id or found.quiz_id != quiz.id:
@@ -67,27 +111,34 @@ def get_token(session: orm.Session, user: User, quiz: Quiz, token: Any) -> Attem
     return found
 
 
-def attempt_body(attempt: Attempt) -> dict[str, Any]:
+def attempt_body(attempt: Attempt | NewAttempt) -> dict[str, Any]:
     return {"attempt": attempt.id, **attempt.result}
 
 
 def submit_attempt(
     session: orm.Session, user: User, quiz: Quiz, token_value: Any, answers: Any,
-    now: dt.datetime | None = None,
-) -> tuple[Attempt, bool]:
-    """Grade and record; (attempt, created). A replayed token returns the first attempt."""
-    token = get_token(session, user, quiz, token_value)
-    existing = session.scalar(sa.select(Attempt).where(Attempt.token == token.token))
-    if existing is not None:
-        return existing, False
+    now: dt.datetime | None = None, *, catalog: Catalog | None = None,
+) -> tuple[Attempt | NewAttempt, bool]:
+    """Grade and record; (attempt, created). A replayed token returns the first attempt.
+
+    Everything is checked and graded before the first write; then the attempt, its
+    answers, what it changes on `catalog`'s paths (when it passes a quiz of a path)
+    and the item sums are written in one short transaction.
+    """
+    token = find_token(session, user, quiz, token_value)
+    if token.attempt_id is not None:
+        return session.get(Attempt, token.attempt_id), False
     now = now or utcnow()
     if quiz.time_limit and now > token.issued_at + dt.timedelta(minutes=quiz.time_limit) + TIME_GRACE:
         raise RecordError(409, f"Temps écoulé : ce quiz se fait en {quiz.time_limit} minutes au plus.")
-    # One submission at a time per learner (PostgreSQL row lock; SQLite serialises
-    # writers), so that a quiz's attempt limit holds under concurrent submissions.
-    session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
-    check_attempts_left(session, user, quiz)
+    if quiz.max_attempts:
+        # One submission at a time per learner, so that the limit holds under concurrent ones.
+        lock_learner(session, user.id)
+        check_attempts_left(session, user, quiz)
     result = grade_attempt(quiz, answers)  # AnswerError: nothing recorded
+    paths = paths_with_step(catalog, "quiz", quiz.id) if catalog is not None and result.passed else []
+    if paths and not quiz.max_attempts:
+        lock_learner(session, user.id)  # two steps done at once see each other
     questions = [
         {
             "id": q.id, "correct": q.correct, "mark": q.mark, "max_mark": q.max_mark,
@@ -96,30 +147,37 @@ def submit_attempt(
         }
         for q in result.questions
     ]
-    attempt = Attempt(
-        id=secrets.token_hex(16), token=token.token, user_id=user.id, quiz_id=quiz.id,
-        quiz_hash=quiz.hash, started_at=token.issued_at, submitted_at=now,
-        score=result.score, max_score=result.max_score, percent=result.percent,
-        passed=result.passed,
-        result={
+    row = {
+        "id": secrets.token_hex(16), "token": token.token, "user_id": user.id,
+        "quiz_id": quiz.id, "quiz_hash": quiz.hash, "started_at": token.issued_at,
+        "submitted_at": now, "score": result.score, "max_score": result.max_score,
+        "percent": result.percent, "passed": result.passed,
+        "result": {
             "score": result.score, "max_score": result.max_score, "percent": result.percent,
             "passed": result.passed, "questions": questions,
             "sections_to_review": result.sections_to_review(),
         },
-        answers=[
-            Answer(question_id=q.id, response=q.response, mark=q.mark, max_mark=q.max_mark,
-                   correct=q.correct)
-            for q in result.questions
-        ],
-    )
-    session.add(attempt)
+    }
+    answer_rows = [
+        {"attempt_id": row["id"], "question_id": q.id, "response": q.response, "mark": q.mark,
+         "max_mark": q.max_mark, "correct": q.correct}
+        for q in result.questions
+    ]
+    # Core inserts: one statement for the answers (the ORM would send one per answer to
+    # get their ids back).
+    attempt = NewAttempt(**row, answers=[NewAnswer(**a) for a in answer_rows])
     try:
-        session.flush()
+        session.execute(_INSERT_ATTEMPT, row)
+        session.execute(_INSERT_ANSWERS, answer_rows)
         if quiz.max_attempts and attempts_count(session, user.id, quiz.id) > quiz.max_attempts:
             session.rollback()
             raise RecordError(
                 409, f"Nombre maximal de tentatives atteint pour ce quiz ({quiz.max_attempts})."
             )
+        if paths:
+            record_step(session, user, catalog, paths)
+        # Last: concurrent submissions of a quiz wait on the same rows of daily sums.
+        record_item_stats(session, attempt)  # the item analysis's daily sums, same transaction
         session.commit()
     except sa.exc.IntegrityError:
         # The same token submitted concurrently: the first one recorded wins.
@@ -131,34 +189,25 @@ def submit_attempt(
     return attempt, True
 
 
-def mark_page_read(session: orm.Session, user: User, page: str) -> bool:
-    """Record a page as read; False when it already was."""
-    exists = session.scalar(
-        sa.select(PageRead.id).where(PageRead.user_id == user.id, PageRead.page == page)
-    )
-    if exists is not None:
-        return False
-    session.add(PageRead(user_id=user.id, page=page))
-    try:
-        session.commit()
-    except sa.exc.IntegrityError:
-        session.rollback()
-        return False
-    return True
+def mark_page_read(session: orm.Session, user: User, page: str,
+                   catalog: Catalog | None = None) -> bool:
+    """Record a page as read, and what it changes on `catalog`'s paths; False when it
+    already was read (the paths with it are checked again all the same)."""
+    paths = paths_with_step(catalog, "page", page) if catalog is not None else []
+    if paths:
+        lock_learner(session, user.id)
+    created = insert_if_absent(session, PageRead.__table__, {"user_id": user.id, "page": page},
+                               ["user_id", "page"])
+    if paths:
+        record_step(session, user, catalog, paths)
+    session.commit()
+    return created
 
 
 def start_path(session: orm.Session, user: User, path_id: str) -> None:
-    exists = session.scalar(
-        sa.select(PathEnrollment.id).where(
-            PathEnrollment.user_id == user.id, PathEnrollment.path_id == path_id
-        )
-    )
-    if exists is None:
-        session.add(PathEnrollment(user_id=user.id, path_id=path_id))
-        try:
-            session.commit()
-        except sa.exc.IntegrityError:
-            session.rollback()
+    insert_if_absent(session, PathEnrollment.__table__, {"user_id": user.id, "path_id": path_id},
+                     ["user_id", "path_id"])
+    session.commit()
 
 
 def learner_state(session: orm.Session, user: User, catalog: Catalog) -> dict[str, Any]:
@@ -183,46 +232,6 @@ def learner_state(session: orm.Session, user: User, catalog: Catalog) -> dict[st
     passed = {q for q, v in quizzes.items() if v["passed"]}
     paths = path_states(catalog, pages, passed, started, certificates)
     return {"pages_read": sorted(pages), "quizzes": quizzes, "paths": paths}
-
-
-def award_certificates(session: orm.Session, user: User, catalog: Catalog) -> list[Certificate]:
-    """Record the paths a learner has begun, and certify those just completed."""
-    state = learner_state(session, user, catalog)
-    enrolled = set(session.scalars(
-        sa.select(PathEnrollment.path_id).where(PathEnrollment.user_id == user.id)
-    ))
-    issued = []
-    for path in state["paths"]:
-        if path.started and path.id not in enrolled:
-            start_path(session, user, path.id)  # a first step done starts the path
-        if not path.completed or path.certificate:
-            continue
-        start_path(session, user, path.id)
-        enrollment = session.scalar(
-            sa.select(PathEnrollment).where(
-                PathEnrollment.user_id == user.id, PathEnrollment.path_id == path.id
-            )
-        )
-        if enrollment is not None and enrollment.completed_at is None:
-            enrollment.completed_at = utcnow()
-        certificate = Certificate(
-            code=new_certificate_code(), user_id=user.id, path_id=path.id,
-            learner_name=user.name, path_title=path.title,
-        )
-        session.add(certificate)
-        try:
-            session.commit()
-        except sa.exc.IntegrityError:
-            session.rollback()
-            continue
-        issued.append(certificate)
-    return issued
-
-
-def new_certificate_code() -> str:
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    raw = "".join(secrets.choice(alphabet) for _ in range(16))
-    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
 
 def path_json(path: PathState) -> dict[str, Any]:

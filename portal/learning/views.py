@@ -22,7 +22,6 @@ from .records import (
     RecordError,
     attempt_body,
     attempts_count,
-    award_certificates,
     issue_token,
     learner_state,
     mark_page_read,
@@ -94,15 +93,13 @@ def _record(quiz: Quiz, token, answers):
     user = current_user()
     session = db.session()
     try:
-        attempt, created = submit_attempt(session, user, quiz, token, answers)
+        attempt, created = submit_attempt(session, user, quiz, token, answers, catalog=catalog())
     except RecordError as exc:
         session.rollback()
         raise Refused(exc.status, exc.message) from None
     except AnswerError as exc:
         session.rollback()
         raise Refused(400, f"Réponses refusées : {exc}.") from None
-    if created:
-        award_certificates(session, user, catalog())
     return attempt, created
 
 
@@ -138,8 +135,7 @@ def api_page_read():
     page = site_path(page)
     if page not in catalog().titles:
         raise Refused(404, f"Page inconnue du site : « {page[:100]} ».")
-    created = mark_page_read(db.session(), current_user(), page)
-    award_certificates(db.session(), current_user(), catalog())
+    created = mark_page_read(db.session(), current_user(), page, catalog())
     return jsonify({"page": page, "recorded": created}), 201 if created else 200
 
 
@@ -277,8 +273,7 @@ def page_read_form():
     page = site_path(request.form.get("page", ""))
     if page not in catalog().titles:
         raise Refused(404, f"Page inconnue du site : « {page[:100]} ».")
-    mark_page_read(db.session(), current_user(), page)
-    award_certificates(db.session(), current_user(), catalog())
+    mark_page_read(db.session(), current_user(), page, catalog())
     return redirect(safe_next(default=page), 303)
 
 

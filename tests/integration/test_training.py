@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from conftest import Learner
 from factories import ANSWERS_ALL_RIGHT, ANSWERS_ALL_WRONG
 
+from portal import cookie_session
+
 SECRET_KEYS = ("correct", "feedback", "explanation", "answer", "expected", "tolerance")
 
 
@@ -323,6 +325,21 @@ def test_sessions_expire_and_are_renewed_at_sign_in(app, learner):
     assert "Expires=" in cookie
     after = learner.client.get_cookie("portail_session")
     assert before is None or after.value != before.value
+
+
+def test_session_cookie_is_not_signed_again_on_every_response(learner):
+    learner.client.get("/api/me")  # the CSRF token is stored in the session once
+    response = learner.client.get("/api/me")
+    assert response.get_json()["user"] is not None
+    assert "Set-Cookie" not in response.headers
+
+
+def test_session_cookie_is_signed_again_once_old_so_that_it_slides(learner, monkeypatch):
+    learner.client.get("/api/me")
+    monkeypatch.setattr(cookie_session, "REFRESH", dt.timedelta(0))
+    response = learner.client.get("/api/me")
+    assert "Expires=" in response.headers["Set-Cookie"]
+    assert learner.client.get("/api/me").get_json()["user"] is not None
 
 
 def test_cookies_are_secure_when_served_over_https(built_settings, database_url):
