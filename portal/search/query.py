@@ -32,8 +32,8 @@ MAX_QUERY_LENGTH = 500
 MAX_UNITS = 12
 MIN_PREFIX = 3
 MAX_EXPANSIONS = 64  # words a prefix stands for, in the first ranking
-SECTION_WORDS = 6  # words whose positions choose a result's section
-RESCORED = 20  # best candidates whose scores are completed and phrases checked
+SECTION_WORDS = 4  # words whose positions choose a result's section
+RESCORED = 12  # best candidates whose scores are completed and phrases checked
 PREFIX_FIELDS = {"title", "section", "tags"}
 FIELD_WEIGHTS = {"title": 3.0, "section": 2.0, "tags": 1.5, "body": 1.0}
 _WORD_RE = re.compile(TOKEN_PATTERN)
@@ -197,7 +197,7 @@ class Searcher:
         """The closest indexed word for a word the index has never seen (a typo)."""
         if len(word) < 4 or not word.isalpha() or self.reader.doc_frequency("words", word):
             return None
-        options = self.corrector.suggest(word, limit=1, maxdist=2, prefix=1)
+        options = self.corrector.suggest(word, limit=1, maxdist=2, prefix=2)
         return options[0] if options and options[0] != word else None
 
     # -- searching ---------------------------------------------------------------------
@@ -406,7 +406,7 @@ class Searcher:
                     or self.reader.doc_frequency("words", folded)):
                 corrected.append(word)  # short, quoted, a stop word, or a word of the site
                 continue
-            options = corrector.suggest(folded, limit=1, maxdist=2, prefix=1)
+            options = corrector.suggest(folded, limit=1, maxdist=2, prefix=2)
             if options and options[0] != folded:
                 corrected.append(options[0])
                 changed = True
