@@ -6,12 +6,13 @@ the build also writes, beside the Whoosh index, the DEPTH documents where each
 (field, word) weighs most, with its BM25 weight there: impact-ordered
 "champion lists" (Manning, Raghavan & Schütze, *Introduction to Information
 Retrieval*, 2008, § 7.1.3). A query gathers and ranks its candidates from these
-lists in a few array operations; Whoosh then scores the best of them exactly
-(BM25F, phrases, coordination), so the order shown is Whoosh's.
+lists in a few array operations (Whoosh's BM25F formula, idf and boosts); the
+phrases of the best candidates are then checked on the Whoosh index's positions.
 
 A word in DEPTH documents or fewer has its whole posting list here: on a site
-the size of the shipped one, nothing is cut and the results are exactly those
-of a full Whoosh search.
+the size of the shipped one nothing is cut. A word in more documents counts only
+in the DEPTH where it weighs most; elsewhere its weight is lower than the list's
+last and, the word being common, its idf small.
 """
 
 from __future__ import annotations

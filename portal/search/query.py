@@ -260,10 +260,10 @@ class Searcher:
         return int(np.count_nonzero(scores)), ranked
 
     def _exact_scores(self, parts, prefixed, docnums: list[int]) -> list[tuple[float, int]]:
-        """The BM25F scores of these documents (ascending numbers), complete: a word
-        whose list was cut is read from Whoosh's postings for the documents the list
-        leaves out, and each phrase is checked on Whoosh's positions. Documents the
-        query does not match are left out."""
+        """The scores of these documents (ascending numbers): each word's BM25 weight
+        from its list, times Whoosh's idf and the boosts above it; a phrase counts
+        only where Whoosh's positions show its words following each other. Documents
+        the query does not match are left out."""
         if not docnums:
             return []
         docs = np.array(docnums, dtype=np.int64)
