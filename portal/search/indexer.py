@@ -192,7 +192,7 @@ def index_documents(documents, index_dir: Path, groups, acronyms) -> int:
             count += 1
         builder.start("", "", 1.0)
         writer.add_document(url=VOCABULARY_URL, page=VOCABULARY_URL, kind="vocabulary",
-                            words=" ".join(sorted(vocabulary(analyzer.seen, acronyms))))
+                            words=" ".join(sorted(words := vocabulary(analyzer.seen, acronyms))))
     except BaseException:
         writer.cancel()
         raise
@@ -203,22 +203,27 @@ def index_documents(documents, index_dir: Path, groups, acronyms) -> int:
     writer.commit()
     builder.write(index_dir)
     (index_dir / META_FILE).write_text(
-        json.dumps({"synonyms": groups, "documents": count}, ensure_ascii=False),
+        json.dumps({"synonyms": groups, "documents": count,
+                    "spellings": {w: a for w, a in words.items() if a != w}}, ensure_ascii=False),
         encoding="utf-8",
     )
     return count
 
 
-def vocabulary(raw_words, acronyms) -> set[str]:
-    """The folded, unstemmed words a typo may be corrected to (letters only)."""
-    from .analysis import french_analyzer
+def vocabulary(raw_words, acronyms) -> dict[str, str]:
+    """The words a typo may be corrected to (letters only): folded and unstemmed, as
+    the index compares them, each with its accented spelling to show a reader."""
+    from .analysis import ELISION, french_analyzer
 
     exact = french_analyzer(stem=False, acronyms=frozenset(acronyms))
-    words = set()
+    words: dict[str, str] = {}
     for raw in raw_words:
         text, stopped, _acronym = exact.term(raw)
         if not stopped and len(text) > 1 and text.isalpha():
-            words.add(text)
+            spelling = ELISION.sub("", raw).lower()
+            # The site writes « maturité », rarely « maturite »: keep the accented form.
+            if words.get(text, text) == text:
+                words[text] = spelling
     return words
 
 

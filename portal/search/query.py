@@ -95,6 +95,7 @@ class Searcher:
         self.searcher = self.index.searcher()
         meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
         self.documents = int(meta.get("documents", self.searcher.doc_count()))
+        self.spellings: dict[str, str] = meta.get("spellings", {})  # folded -> accented
         self.stemmed = self.index.schema["body"].analyzer
         self.exact = french_analyzer(stem=False, acronyms=self.stemmed.acronyms)
         self.synonyms = self._synonym_table(meta.get("synonyms", []))
@@ -147,6 +148,11 @@ class Searcher:
         return Or(per_field)
 
     def build_query(self, text: str, prefix: bool = False) -> Query:
+        return self._build(text, prefix)[0]
+
+    def _build(self, text: str, prefix: bool = False) -> tuple[Query, bool]:
+        """The query, and whether a word unknown to the site was read as a close one."""
+        corrected = False
         units = split_units(text)
         tokens: list[tuple[str, bool]] = []  # (exact token, from a quoted unit)
         subqueries: list[Query] = []
@@ -181,6 +187,7 @@ class Searcher:
             else:
                 q = self._phrase_query([words[index_]], prefix_last=last)
                 fixed = None if last else self._correction(words[index_])
+                corrected = corrected or fixed is not None
                 if fixed is not None:
                     corrected = self._phrase_query([fixed])
                     q = Or([q, corrected]) if q is not None and corrected is not None else q
@@ -188,16 +195,16 @@ class Searcher:
                     subqueries.append(q)
                 index_ += 1
         if not subqueries:
-            return NullQuery
+            return NullQuery, corrected
         if len(subqueries) == 1:
-            return subqueries[0]
-        return Or(subqueries, scale=0.9)
+            return subqueries[0], corrected
+        return Or(subqueries, scale=0.9), corrected
 
     def _correction(self, word: str) -> str | None:
         """The closest indexed word for a word the index has never seen (a typo)."""
         if len(word) < 4 or not word.isalpha() or self.reader.doc_frequency("words", word):
             return None
-        options = self.corrector.suggest(word, limit=1, maxdist=2, prefix=2)
+        options = self.corrector.suggest(word, limit=1, maxdist=2, prefix=1)
         return options[0] if options and options[0] != word else None
 
     # -- searching ---------------------------------------------------------------------
@@ -211,7 +218,7 @@ class Searcher:
         prefix: bool = False,
         suggest: bool = True,
     ) -> Results:
-        query = self.build_query(text, prefix=prefix)
+        query, corrected = self._build(text, prefix=prefix)
         if query is NullQuery:
             return Results(text, 0)
         total, ranked = self.rank(query, types, sections, max(RESCORED, page * limit))
@@ -221,8 +228,9 @@ class Searcher:
         hits = [self._hit(docnum, score, terms, prefixes, positions[docnum])
                 for score, docnum in shown]
         found = Results(text, total, hits)
-        if suggest and not prefix and total < 3:
-            found.suggestion = self.suggest(text, total, types, sections)
+        if suggest and not prefix and (total < 3 or corrected):
+            # Results found through a corrected word name it: « Vouliez-vous dire … ? »
+            found.suggestion = self.suggest(text, 0 if corrected else total, types, sections)
         return found
 
     # -- ranking ---------------------------------------------------------------------
@@ -406,9 +414,9 @@ class Searcher:
                     or self.reader.doc_frequency("words", folded)):
                 corrected.append(word)  # short, quoted, a stop word, or a word of the site
                 continue
-            options = corrector.suggest(folded, limit=1, maxdist=2, prefix=2)
+            options = corrector.suggest(folded, limit=1, maxdist=2, prefix=1)
             if options and options[0] != folded:
-                corrected.append(options[0])
+                corrected.append(self.spellings.get(options[0], options[0]))
                 changed = True
             else:
                 corrected.append(word)

@@ -49,3 +49,14 @@ def test_success_at_5_and_mrr_at_10_on_shipped_content(real_build):
     print(f"\nsuccess@5 = {success:.3f}, MRR@10 = {mrr:.3f}")
     assert success >= 0.90, f"success@5 = {success:.3f}; manqués :\n" + "\n".join(misses)
     assert mrr >= 0.75, f"MRR@10 = {mrr:.3f}"
+
+
+def test_results_found_through_a_corrected_word_name_it_with_its_accents(real_build):
+    searcher = Searcher(real_build[1].generation / "index")
+    for typed, meant in [("maturitée du pmo", "maturité du pmo"), ("valeur aquise", "valeur acquise"),
+                         ("gouvernence", "gouvernance")]:
+        found = searcher.search(typed)
+        assert found.total >= 3 and found.suggestion == meant, (typed, found.suggestion)
+    # A query whose words are all the site's own gets no suggestion.
+    assert searcher.search("maturité du PMO").suggestion is None
+    assert searcher.search("valeur acquise").suggestion is None
