@@ -242,22 +242,12 @@ class CpuMeter:
     def sample(self) -> CpuSample:
         own = os.times()
         server = postgres = 0.0
-        proc = Path("/proc")
-        if proc.is_dir():
-            for entry in proc.iterdir():
-                if not entry.name.isdigit():
-                    continue
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                name = stat[stat.index("(") + 1: stat.rindex(")")]
-                fields = stat[stat.rindex(")") + 2:].split()
-                used = (int(fields[11]) + int(fields[12])) / self.tick  # utime + stime
-                if self.server_pgid is not None and int(fields[2]) == self.server_pgid:
-                    server += used
-                elif name == "postgres":
-                    postgres += used
+        for name, fields in processes():
+            used = (int(fields[11]) + int(fields[12])) / self.tick  # utime + stime
+            if self.server_pgid is not None and int(fields[2]) == self.server_pgid:
+                server += used
+            elif name == "postgres":
+                postgres += used
         return CpuSample(time.monotonic(), own.user + own.system, server, postgres,
                          machine_busy_seconds(self.tick))
 
@@ -413,13 +403,21 @@ class Server:
 
 def group_alive(pgid: int) -> bool:
     """Whether a live (not zombie) process belongs to the process group `pgid`."""
-    proc = Path("/proc")
-    if not proc.is_dir():  # not Linux: zombies count as alive
+    if not Path("/proc").is_dir():  # not Linux: zombies count as alive
         try:
             os.killpg(pgid, 0)
         except (ProcessLookupError, PermissionError):
             return False
         return True
+    return any(int(fields[2]) == pgid and fields[0] != "Z" for _name, fields in processes())
+
+
+def processes():
+    """(command name, fields after it: state, ppid, pgrp, …) of every process in /proc;
+    nothing where there is no /proc."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
@@ -427,10 +425,7 @@ def group_alive(pgid: int) -> bool:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()  # state, ppid, pgrp, ...
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+        yield stat[stat.index("(") + 1: stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
 
 
 # -- sites, databases and answers -----------------------------------------------------------
