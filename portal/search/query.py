@@ -150,9 +150,9 @@ class Searcher:
     def build_query(self, text: str, prefix: bool = False) -> Query:
         return self._build(text, prefix)[0]
 
-    def _build(self, text: str, prefix: bool = False) -> tuple[Query, bool]:
-        """The query, and whether a word unknown to the site was read as a close one."""
-        corrected = False
+    def _build(self, text: str, prefix: bool = False) -> tuple[Query, dict[str, str]]:
+        """The query, and the words unknown to the site that were read as close ones."""
+        corrections: dict[str, str] = {}
         units = split_units(text)
         tokens: list[tuple[str, bool]] = []  # (exact token, from a quoted unit)
         subqueries: list[Query] = []
@@ -187,18 +187,18 @@ class Searcher:
             else:
                 q = self._phrase_query([words[index_]], prefix_last=last)
                 fixed = None if last else self._correction(words[index_])
-                corrected = corrected or fixed is not None
                 if fixed is not None:
-                    corrected = self._phrase_query([fixed])
-                    q = Or([q, corrected]) if q is not None and corrected is not None else q
+                    corrections[words[index_]] = fixed
+                    read_as = self._phrase_query([fixed])
+                    q = Or([q, read_as]) if q is not None and read_as is not None else q
                 if q is not None:
                     subqueries.append(q)
                 index_ += 1
         if not subqueries:
-            return NullQuery, corrected
+            return NullQuery, corrections
         if len(subqueries) == 1:
-            return subqueries[0], corrected
-        return Or(subqueries, scale=0.9), corrected
+            return subqueries[0], corrections
+        return Or(subqueries, scale=0.9), corrections
 
     def _correction(self, word: str) -> str | None:
         """The closest indexed word for a word the index has never seen (a typo)."""
@@ -228,9 +228,8 @@ class Searcher:
         hits = [self._hit(docnum, score, terms, prefixes, positions[docnum])
                 for score, docnum in shown]
         found = Results(text, total, hits)
-        if suggest and not prefix and (total < 3 or corrected):
-            # Results found through a corrected word name it: « Vouliez-vous dire … ? »
-            found.suggestion = self.suggest(text, 0 if corrected else total, types, sections)
+        if suggest and not prefix and corrected and total:
+            found.suggestion = self._suggestion(text, corrected)
         return found
 
     # -- ranking ---------------------------------------------------------------------
@@ -403,30 +402,17 @@ class Searcher:
                 return text[start : start + size]
         return text[:size]
 
-    def suggest(self, text: str, total: int, types=None, sections=None) -> str | None:
-        corrector = self.corrector
-        words = text.split()
-        changed = False
-        corrected = []
-        for word in words:
-            folded = fold(word)
-            if (len(folded) < 4 or '"' in word or not self._exact_tokens(word)
-                    or self.reader.doc_frequency("words", folded)):
-                corrected.append(word)  # short, quoted, a stop word, or a word of the site
-                continue
-            options = corrector.suggest(folded, limit=1, maxdist=2, prefix=1)
-            if options and options[0] != folded:
-                corrected.append(self.spellings.get(options[0], options[0]))
-                changed = True
-            else:
-                corrected.append(word)
-        if not changed:
-            return None
-        candidate = " ".join(corrected)
-        found, _best = self.rank(self.build_query(candidate), types, sections, window=1)
-        # The query's own results may already include the corrected word's (see
-        # `_correction`): the suggestion names it, as long as it finds as much.
-        return candidate if found >= max(total, 1) else None
+    def _suggestion(self, text: str, corrected: dict[str, str]) -> str:
+        """The query as it was read: « Vouliez-vous dire : gouvernance ? ». Each
+        corrected word is spelled as the site writes it (accents)."""
+        words = []
+        for word in text.split():
+            tokens = self._exact_tokens(word)
+            if '"' not in word and len(tokens) == 1 and tokens[0] in corrected:
+                fixed = corrected[tokens[0]]
+                word = self.spellings.get(fixed, fixed)
+            words.append(word)
+        return " ".join(words)
 
 
 def _within_slop(positions: list[set[int]], slop: int) -> bool:
