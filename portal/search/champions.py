@@ -130,11 +130,6 @@ class ChampionLists:
         start, end = self.offsets[field][found], self.offsets[field][found + 1]
         return self.docs[field][start:end], self.weights[field][start:end]
 
-    def cut(self, field: str, term: str) -> bool:
-        """True when the word is in more documents than its list holds."""
-        found = self.postings(field, term)
-        return found is not None and len(found[0]) >= self.depth
-
     def expand(self, field: str, prefix: str, limit: int) -> list[str]:
         """Up to `limit` words of the field that begin with `prefix`."""
         terms = self.terms.get(field, [])

@@ -22,7 +22,7 @@ import lxml.html
 import yaml
 from whoosh import index
 
-from .analysis import Sectioned
+from .analysis import ELISION, Sectioned, french_analyzer
 from .champions import FIELDS as CHAMPION_FIELDS
 from .champions import ChampionBuilder
 from .fields import VOCABULARY_URL, make_schema
@@ -213,8 +213,6 @@ def index_documents(documents, index_dir: Path, groups, acronyms) -> int:
 def vocabulary(raw_words, acronyms) -> dict[str, str]:
     """The words a typo may be corrected to (letters only): folded and unstemmed, as
     the index compares them, each with its accented spelling to show a reader."""
-    from .analysis import ELISION, french_analyzer
-
     exact = french_analyzer(stem=False, acronyms=frozenset(acronyms))
     words: dict[str, str] = {}
     for raw in raw_words:

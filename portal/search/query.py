@@ -440,18 +440,11 @@ def leaves(query: Query, boost: float = 1.0):
 def query_terms(query: Query) -> tuple[frozenset[str], frozenset[str]]:
     """The indexed words a query looks for, and the beginnings it completes."""
     terms, prefixes = set(), set()
-    stack = [query]
-    while stack:
-        node = stack.pop()
+    for node, _boost in leaves(query):
         if isinstance(node, Prefix):
             prefixes.add(node.text)
-        elif isinstance(node, Term):
-            if node.fieldname in SEARCH_FIELDS:
-                terms.add(node.text)
-        elif isinstance(node, Phrase):
-            terms.update(node.words)
-        elif hasattr(node, "subqueries"):
-            stack.extend(node.subqueries)
+        else:
+            terms.update(node.words if isinstance(node, Phrase) else [node.text])
     return frozenset(terms), frozenset(prefixes)
 
 
