@@ -11,7 +11,7 @@ database (a SQLite file, or PostgreSQL with its public schema dropped and create
 again) and PORTAL_RATE_LIMITS=false. Client threads (standard library only:
 `http.client`, one keep-alive connection and one cookie jar per learner) then
 register every learner and make each one take M quizzes (open the quiz: a
-single-use token; submit answers, some right and some wrong), while other threads
+single-use signed token; submit answers, some right and some wrong), while other threads
 search and read pages. The same server is then measured on a no-op endpoint
 (GET /api/health, and a static file) under the same concurrency. Every phase is
 bounded in requests and in time and stops by itself.
@@ -873,7 +873,7 @@ class DatabaseCheck:
     attempts: int = 0
     distinct_tokens: int = 0
     answers: int = 0
-    tokens_issued: int = 0
+    legacy_tokens: int = 0  # attempt_tokens: written before tokens were signed, never now
     users: int = 0
     orphan_answers: int = 0
     attempts_without_answers: int = 0
@@ -928,7 +928,7 @@ def check_database(url: str, catalog: Catalog, acks: dict[str, Ack],
             check.attempts = conn.scalar(sa.text("SELECT count(*) FROM attempts"))
             check.distinct_tokens = conn.scalar(sa.text("SELECT count(DISTINCT token) FROM attempts"))
             check.answers = conn.scalar(sa.text("SELECT count(*) FROM answers"))
-            check.tokens_issued = conn.scalar(sa.text("SELECT count(*) FROM attempt_tokens"))
+            check.legacy_tokens = conn.scalar(sa.text("SELECT count(*) FROM attempt_tokens"))
             check.users = conn.scalar(sa.text("SELECT count(*) FROM users"))
             rows = conn.execute(sa.text(
                 "SELECT t.id, t.token, t.quiz_id, t.score, u.email, "
@@ -1149,7 +1149,7 @@ def main(argv: list[str] | None = None) -> int:
         log("")
         log(f"database ({args.database}): {check.attempts} attempts (expected {expected}), "
             f"{check.distinct_tokens} distinct tokens, {check.answers} answers, "
-            f"{check.tokens_issued} tokens issued, {check.users} users")
+            f"{check.legacy_tokens} rows in attempt_tokens (tokens are signed), {check.users} users")
         log(f"acknowledged by a 2xx: {len(result.acks)}; replays {result.replays}; "
             f"client resends on a closed keep-alive connection {result.retries}")
         n5xx = rec.count_5xx()

@@ -5,23 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask
-from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFProtect
 
 from portal.config import Settings
 from portal.cookie_session import CookieSessionInterface
+from portal.json_provider import HtmlSafeJSONProvider
 
 csrf = CSRFProtect()
-
-
-class HtmlSafeJSONProvider(DefaultJSONProvider):
-    """JSON with <, > and & escaped, so no response can be read as markup."""
-
-    ensure_ascii = False
-
-    def dumps(self, obj, **kwargs) -> str:
-        text = super().dumps(obj, **kwargs)
-        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def create_app(settings: Settings | None = None) -> Flask:

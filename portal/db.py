@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlalchemy import event, orm
 
+from portal.json_provider import column_dumps, column_loads
 from portal.sqlite_writer_queue import queued_connection_class
 
 BUSY_SECONDS = 10  # how long a SQLite writer waits for the lock before "database is locked"
@@ -51,10 +52,12 @@ def make_engine(url: str) -> sa.Engine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
             connect_args["factory"] = queued_connection_class(Path(database), BUSY_SECONDS)
-        engine = sa.create_engine(url, connect_args=connect_args)
+        engine = sa.create_engine(url, connect_args=connect_args, json_serializer=column_dumps,
+                                  json_deserializer=column_loads)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, json_serializer=column_dumps,
+                            json_deserializer=column_loads)
 
 
 def session() -> orm.Session:

@@ -66,7 +66,8 @@ SPEC = {
             "summary": "Envoyer ses réponses", "parameters": [QUIZ_ID, CSRF],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["token", "answers"],
-                "properties": {"token": {"type": "string"},
+                "properties": {"token": {"type": "string",
+                                         "description": "Le jeton reçu à l'ouverture du quiz."},
                                "answers": {"type": "object", "additionalProperties": {
                                    "oneOf": [STRING_LIST, {"type": "number"}]}}}}}}},
             "responses": {**_ok({"$ref": "#/components/schemas/AttemptResult"}, 200, "Tentative déjà enregistrée"),
@@ -96,7 +97,10 @@ SPEC = {
                                        "snippet": {"type": "string"}, "score": {"type": "number"},
                                        "breadcrumb": {"type": "string"}}}}}},
         "QuizToAnswer": {"type": "object", "required": ["id", "title", "questions", "token"], "properties": {
-            "id": {"type": "string"}, "title": {"type": "string"}, "token": {"type": "string", "nullable": True},
+            "id": {"type": "string"}, "title": {"type": "string"},
+            "token": {"type": "string", "nullable": True, "maxLength": 64,
+                      "description": "Jeton de tentative signé par le serveur (apprenant connecté) : il fixe l'heure "
+                                     "de début et l'ordre affiché, et n'enregistre qu'une tentative."},
             "questions": {"type": "array", "items": {"type": "object", "required": ["id", "type", "prompt", "choices"],
                           "properties": {"id": {"type": "string"}, "type": {"type": "string"},
                                          "prompt": {"type": "string"},

@@ -1,7 +1,8 @@
 """Daily sums per question for the item analysis, kept as attempts are recorded.
 
 `record_item_stats` adds one attempt to `item_stats_daily` and `choice_picks_daily`
-in the caller's transaction (an upsert per table), so the reports sum a few rows
+in the caller's transaction (an upsert per table, reading the attempt's answers
+back), so the reports sum a few rows
 per question and day instead of reading every answer. `rebuild_item_stats`
 recomputes both tables from the answers in SQL: migration 0003's backfill,
 `pmo-portal restore` and the reports benchmark use it. The day is the UTC date of
@@ -11,52 +12,79 @@ recomputes both tables from the answers in SQL: migration 0003's backfill,
 from __future__ import annotations
 
 import functools
-from collections import Counter
 
 import sqlalchemy as sa
 from sqlalchemy import orm
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .models import Attempt, ChoicePicksDaily, ItemStatsDaily
-
-SUMS = ["n", "n_choice_answers", "sum_x", "sum_x2", "sum_y", "sum_y2", "sum_xy"]
+from .models import Answer, Attempt, ChoicePicksDaily, ItemStatsDaily
 
 
 def record_item_stats(session: orm.Session, attempt: Attempt) -> None:
-    """Add an attempt's answers to the daily sums (call before committing the attempt)."""
-    day = attempt.submitted_at.date()
-    items: dict[str, dict] = {}
-    picks: Counter[tuple[str, str]] = Counter()
-    for answer in attempt.answers:
-        x = answer.mark
-        y = attempt.score - x
-        listed = isinstance(answer.response, list)
-        row = items.setdefault(answer.question_id, {
-            "quiz_id": attempt.quiz_id, "question_id": answer.question_id, "day": day,
-            "max_mark": answer.max_mark, **dict.fromkeys(SUMS, 0),
-        })
-        row["max_mark"] = max(row["max_mark"], answer.max_mark)
-        for key, value in zip(SUMS, (1, int(listed), x, x * x, y, y * y, x * y), strict=True):
-            row[key] += value
-        if listed and not answer.correct:
-            picks.update((answer.question_id, str(choice)) for choice in answer.response)
-    # Rows in key order: concurrent submissions lock them in the same order (no deadlock).
-    item_rows = [items[q] for q in sorted(items)]
-    pick_rows = [{"quiz_id": attempt.quiz_id, "question_id": q, "day": day, "choice": c, "n": n}
-                 for (q, c), n in sorted(picks.items())]
-    _add(session, ItemStatsDaily.__table__, item_rows)
-    _add(session, ChoicePicksDaily.__table__, pick_rows)
-
-
-def _add(session: orm.Session, table: sa.Table, rows: list[dict]) -> None:
-    if rows:
-        session.execute(_upsert(session.get_bind().dialect.name, table), rows)
+    """Add an attempt's answers to the daily sums: call after inserting its answers and
+    before committing. Two statements that read the answers back in SQL, whatever the
+    number of questions (sending the sums as rows costs more in Python than the rows
+    cost the database)."""
+    params = {"attempt_id": attempt.id, "quiz_id": attempt.quiz_id, "score": attempt.score,
+              "day": attempt.submitted_at.date()}
+    for statement in _record_statements(session.get_bind().dialect.name):
+        session.execute(statement, params)
 
 
 @functools.cache
-def _upsert(dialect: str, table: sa.Table) -> sa.Insert:
-    """INSERT … ON CONFLICT DO UPDATE adding the counts and sums (built once: it is per attempt)."""
+def _record_statements(dialect: str) -> tuple[sa.Insert, ...]:
+    """INSERT … SELECT over one attempt's answers … ON CONFLICT DO UPDATE, per table;
+    on PostgreSQL, one statement (the first insert as a data-modifying WITH), which
+    saves a round trip.
+
+    x is the answer's mark, y the rest of the attempt's score. Rows come in key order,
+    so concurrent submissions lock them in the same order (no deadlock).
+    """
+    answers = Answer.__table__
+    quiz_id = sa.bindparam("quiz_id", type_=sa.String)
+    day = sa.bindparam("day", type_=sa.Date)
+    x = answers.c.mark
+    y = sa.bindparam("score", type_=sa.Float) - x
+    if dialect == "postgresql":
+        listed = sa.func.json_typeof(answers.c.response) == "array"
+        # Never given a scalar, whatever order the planner evaluates the WHERE clause in.
+        source = sa.case((listed, answers.c.response), else_=sa.cast(sa.literal("[]"), sa.JSON))
+        choices = sa.func.json_array_elements_text(source).table_valued("value").alias("choice")
+    else:
+        listed = sa.func.json_type(answers.c.response) == "array"
+        choices = sa.func.json_each(answers.c.response).table_valued("value").alias("choice")
+    this_attempt = answers.c.attempt_id == sa.bindparam("attempt_id")
+    item_sums = (
+        sa.select(quiz_id, answers.c.question_id, day, sa.literal(1), sa.case((listed, 1), else_=0),
+                  answers.c.max_mark, x, x * x, y, y * y, x * y)
+        .where(this_attempt)
+        .order_by(answers.c.question_id)
+    )
+    choice_counts = (
+        sa.select(quiz_id, answers.c.question_id, day, choices.c.value, sa.func.count())
+        .select_from(answers)
+        .join(choices, sa.true())
+        .where(this_attempt, sa.not_(answers.c.correct), listed)
+        .group_by(answers.c.question_id, choices.c.value)
+        .order_by(answers.c.question_id, choices.c.value)
+    )
+    item_columns = ["quiz_id", "question_id", "day", "n", "n_choice_answers", "max_mark",
+                    "sum_x", "sum_x2", "sum_y", "sum_y2", "sum_xy"]
+    pick_columns = ["quiz_id", "question_id", "day", "choice", "n"]
+    items = _upsert(dialect, ItemStatsDaily.__table__, tuple(item_columns), item_sums)
+    picks = _upsert(dialect, ChoicePicksDaily.__table__, tuple(pick_columns), choice_counts)
+    if dialect == "postgresql":
+        # Both tables in one statement. PostgreSQL completes an unread WITH insert after
+        # the main one: every submission locks choice rows, then item rows, each in key
+        # order, so concurrent ones still take their locks in the same order.
+        return (picks.add_cte(items.returning(sa.literal(1)).cte("item_sums")),)
+    return items, picks
+
+
+def _upsert(dialect: str, table: sa.Table, columns: tuple[str, ...], rows: sa.Select) -> sa.Insert:
+    """INSERT … SELECT … ON CONFLICT DO UPDATE adding the counts and sums."""
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = statement.from_select(list(columns), rows)
     added = [c.name for c in table.columns if not c.primary_key and c.name != "max_mark"]
     changes = {c: table.c[c] + statement.excluded[c] for c in added}
     if "max_mark" in table.c:

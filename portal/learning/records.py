@@ -1,6 +1,7 @@
-"""The one module that writes learning records: tokens, attempts, pages read, and,
-in the same transactions, path starts and certificates (`path_records`). Scoring
-itself is `scoring.grade_attempt`."""
+"""The one module that writes learning records: attempts, pages read, and, in the
+same transactions, path starts and certificates (`path_records`); and the attempt
+tokens they check (signed, not stored: `tokens`). Scoring itself is
+`scoring.grade_attempt`."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from .models import Answer, Attempt, AttemptToken, Certificate, PageRead, PathEn
 from .path_records import insert_if_absent, lock_learner, paths_with_step, record_step
 from .progress import PathState, path_states
 from .quizzes import Catalog, Quiz
-from .scoring import grade_attempt
+from .scoring import AnswerError, grade_attempt
+from .tokens import IssuedToken, TokenSigner, is_signed
 
 TIME_GRACE = dt.timedelta(seconds=30)
 
@@ -28,32 +30,18 @@ TIME_GRACE = dt.timedelta(seconds=30)
 _tokens, _attempts = AttemptToken.__table__, Attempt.__table__
 _COUNT_ATTEMPTS = sa.select(sa.func.count()).where(
     _attempts.c.user_id == sa.bindparam("user_id"), _attempts.c.quiz_id == sa.bindparam("quiz_id"))
-_FIND_TOKEN = (
-    sa.select(_tokens.c.token, _tokens.c.user_id, _tokens.c.quiz_id, _tokens.c.issued_at,
-              _attempts.c.id.label("attempt_id"))
-    .outerjoin(_attempts, _attempts.c.token == _tokens.c.token)
-    .where(_tokens.c.token == sa.bindparam("token"))
-)
-_INSERT_TOKEN = sa.insert(_tokens)
-_INSERT_ATTEMPT = sa.insert(_attempts)
+_ATTEMPT_BY_TOKEN = sa.select(Attempt).where(Attempt.token == sa.bindparam("token"))
+# Tokens issued before they were signed (`tokens`): read, never written any more.
+_FIND_LEGACY_TOKEN = sa.select(_tokens.c.user_id, _tokens.c.quiz_id, _tokens.c.seed, _tokens.c.issued_at).where(
+    _tokens.c.token == sa.bindparam("token"))
 _INSERT_ANSWERS = sa.insert(Answer.__table__)
 
 
 @dataclass(frozen=True)
-class NewAnswer:
-    attempt_id: str
-    question_id: str
-    response: Any
-    mark: float
-    max_mark: float
-    correct: bool
-
-
-@dataclass(frozen=True)
 class NewAttempt:
-    """An attempt just inserted, with its answers: the attributes of `Attempt` that the
-    response and `record_item_stats` read. Plain objects, as building thirteen ORM
-    instances would cost more than inserting the rows."""
+    """An attempt just inserted: the attributes of `Attempt` that the response and
+    `record_item_stats` read. A plain object, as building ORM instances would cost
+    more than inserting the rows."""
 
     id: str
     token: str
@@ -67,7 +55,6 @@ class NewAttempt:
     percent: float
     passed: bool
     result: dict[str, Any]
-    answers: list[NewAnswer]
 
 
 class RecordError(Exception):
@@ -90,25 +77,41 @@ def check_attempts_left(session: orm.Session, user: User, quiz: Quiz) -> None:
         )
 
 
-def issue_token(session: orm.Session, user: User, quiz: Quiz) -> AttemptToken:
+def issue_token(session: orm.Session, user: User, quiz: Quiz, signer: TokenSigner) -> IssuedToken:
+    """A signed token for one attempt: nothing is written (see `tokens`)."""
     check_attempts_left(session, user, quiz)
-    values = {"token": secrets.token_urlsafe(32), "user_id": user.id, "quiz_id": quiz.id,
-              "seed": secrets.randbelow(2**31), "issued_at": utcnow()}
-    session.execute(_INSERT_TOKEN, values)
-    session.commit()
-    return AttemptToken(**values)
+    return signer.sign(user.id, quiz.id)
 
 
-def find_token(session: orm.Session, user: User, quiz: Quiz, token: Any) -> sa.Row:
-    """The token (`issued_at`) and the attempt already recorded with it (`attempt_id`)."""
-    if not isinstance(token, str) or not token or len(token) > 64:
+def read_token(session: orm.Session, signer: TokenSigner, value: Any) -> IssuedToken:
+    """The token's content; RecordError 400 when it is missing, malformed, wrongly
+    signed or, for a legacy token, unknown."""
+    if not isinstance(value, str) or not value or len(value) > 64:
         raise RecordError(400, "Jeton de tentative manquant ou invalide : rouvrez le quiz.")
-    found = session.execute(_FIND_TOKEN, {"token": token}).first()
-    if found is None:
+    if is_signed(value):
+        token = signer.read(value)
+    else:
+        found = session.execute(_FIND_LEGACY_TOKEN, {"token": value}).first()
+        token = found and IssuedToken(token=value, user_id=found.user_id, seed=found.seed,
+                                      issued_at=found.issued_at, quiz_id=found.quiz_id)
+    if token is None:
         raise RecordError(400, "Jeton de tentative inconnu : rouvrez le quiz.")
-    if found.user_id != user.id or found.quiz_id != quiz.id:
+    return token
+
+
+def find_token(session: orm.Session, user: User, quiz: Quiz, value: Any, signer: TokenSigner) -> IssuedToken:
+    """`read_token`, refused with 403 when the token is another learner's or another quiz's."""
+    token = read_token(session, signer, value)
+    if not token.belongs_to(user.id, quiz.id):
         raise RecordError(403, "Ce jeton de tentative appartient à un autre quiz ou à une autre personne.")
-    return found
+    return token
+
+
+def recorded_attempt(session: orm.Session, token: IssuedToken) -> Attempt | None:
+    """The attempt already recorded with this token, read after ending the transaction
+    (a new one sees what a concurrent submission committed)."""
+    session.rollback()
+    return session.scalar(_ATTEMPT_BY_TOKEN, {"token": token.token})
 
 
 def attempt_body(attempt: Attempt | NewAttempt) -> dict[str, Any]:
@@ -117,7 +120,7 @@ def attempt_body(attempt: Attempt | NewAttempt) -> dict[str, Any]:
 
 def submit_attempt(
     session: orm.Session, user: User, quiz: Quiz, token_value: Any, answers: Any,
-    now: dt.datetime | None = None, *, catalog: Catalog | None = None,
+    now: dt.datetime | None = None, *, signer: TokenSigner, catalog: Catalog | None = None,
 ) -> tuple[Attempt | NewAttempt, bool]:
     """Grade and record; (attempt, created). A replayed token returns the first attempt.
 
@@ -125,17 +128,23 @@ def submit_attempt(
     answers, what it changes on `catalog`'s paths (when it passes a quiz of a path)
     and the item sums are written in one short transaction.
     """
-    token = find_token(session, user, quiz, token_value)
-    if token.attempt_id is not None:
-        return session.get(Attempt, token.attempt_id), False
+    token = find_token(session, user, quiz, token_value, signer)
     now = now or utcnow()
-    if quiz.time_limit and now > token.issued_at + dt.timedelta(minutes=quiz.time_limit) + TIME_GRACE:
-        raise RecordError(409, f"Temps écoulé : ce quiz se fait en {quiz.time_limit} minutes au plus.")
-    if quiz.max_attempts:
-        # One submission at a time per learner, so that the limit holds under concurrent ones.
-        lock_learner(session, user.id)
-        check_attempts_left(session, user, quiz)
-    result = grade_attempt(quiz, answers)  # AnswerError: nothing recorded
+    try:
+        if quiz.time_limit and now > token.issued_at + dt.timedelta(minutes=quiz.time_limit) + TIME_GRACE:
+            raise RecordError(409, f"Temps écoulé : ce quiz se fait en {quiz.time_limit} minutes au plus.")
+        if quiz.max_attempts:
+            # One submission at a time per learner, so that the limit holds under concurrent ones.
+            lock_learner(session, user.id)
+            check_attempts_left(session, user, quiz)
+        result = grade_attempt(quiz, answers)  # AnswerError: nothing recorded
+    except (RecordError, AnswerError):
+        # A token already used gives its attempt back, whatever comes with it this time
+        # (the common case, a first submission, is not looked up: see the insert below).
+        existing = recorded_attempt(session, token)
+        if existing is None:
+            raise
+        return existing, False
     paths = paths_with_step(catalog, "quiz", quiz.id) if catalog is not None and result.passed else []
     if paths and not quiz.max_attempts:
         lock_learner(session, user.id)  # two steps done at once see each other
@@ -165,9 +174,15 @@ def submit_attempt(
     ]
     # Core inserts: one statement for the answers (the ORM would send one per answer to
     # get their ids back).
-    attempt = NewAttempt(**row, answers=[NewAnswer(**a) for a in answer_rows])
+    attempt = NewAttempt(**row)
     try:
-        session.execute(_INSERT_ATTEMPT, row)
+        # ON CONFLICT (token) DO NOTHING: a token used before (a replay, or a concurrent
+        # submission that committed first) inserts nothing, and its attempt is returned.
+        if not insert_if_absent(session, _attempts, row, ["token"]):
+            existing = recorded_attempt(session, token)
+            if existing is None:  # deleted in between (with its learner): nothing to give back
+                raise RecordError(409, "Envoi simultané du même jeton : rouvrez le quiz.")
+            return existing, False
         session.execute(_INSERT_ANSWERS, answer_rows)
         if quiz.max_attempts and attempts_count(session, user.id, quiz.id) > quiz.max_attempts:
             session.rollback()
@@ -180,9 +195,9 @@ def submit_attempt(
         record_item_stats(session, attempt)  # the item analysis's daily sums, same transaction
         session.commit()
     except sa.exc.IntegrityError:
-        # The same token submitted concurrently: the first one recorded wins.
-        session.rollback()
-        existing = session.scalar(sa.select(Attempt).where(Attempt.token == token.token))
+        # The same token submitted concurrently, should the insert still collide: the
+        # first one recorded wins.
+        existing = recorded_attempt(session, token)
         if existing is None:
             raise
         return existing, False

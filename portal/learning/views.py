@@ -26,10 +26,12 @@ from .records import (
     learner_state,
     mark_page_read,
     path_json,
+    read_token,
     start_path,
     submit_attempt,
 )
 from .scoring import AnswerError
+from .tokens import TokenSigner, signer_for
 
 bp = Blueprint("learning", __name__)
 
@@ -43,6 +45,11 @@ class Refused(HTTPException):
 
 def catalog() -> Catalog:
     return current_app.extensions["portal.quizzes"].current()
+
+
+def token_signer() -> TokenSigner:
+    """Attempt tokens are signed with the app's SECRET_KEY (and read with its fallbacks)."""
+    return signer_for(current_app.secret_key, tuple(current_app.config["SECRET_KEY_FALLBACKS"] or ()))
 
 
 def get_quiz(quiz_id: str) -> Quiz:
@@ -77,7 +84,7 @@ def api_quiz(quiz_id: str):
         body["token"] = None
     else:
         try:
-            token = issue_token(db.session(), user, quiz)
+            token = issue_token(db.session(), user, quiz, token_signer())
         except RecordError as exc:
             body = present_quiz(quiz, seed=None)
             body.update(token=None, error=exc.message)
@@ -93,7 +100,8 @@ def _record(quiz: Quiz, token, answers):
     user = current_user()
     session = db.session()
     try:
-        attempt, created = submit_attempt(session, user, quiz, token, answers, catalog=catalog())
+        attempt, created = submit_attempt(session, user, quiz, token, answers, signer=token_signer(),
+                                          catalog=catalog())
     except RecordError as exc:
         session.rollback()
         raise Refused(exc.status, exc.message) from None
@@ -197,7 +205,7 @@ def quiz_page(quiz_id: str):
     if user is None:
         return _quiz_page(quiz)
     try:
-        token = issue_token(db.session(), user, quiz)
+        token = issue_token(db.session(), user, quiz, token_signer())
     except RecordError as exc:
         return _quiz_page(quiz, error=exc.message, status=exc.status)
     return _quiz_page(quiz, token=token)
@@ -213,10 +221,13 @@ def quiz_submit(quiz_id: str):
         attempt, _created = _record(quiz, token_value, answers)
     except (AnswerError, Refused) as exc:
         message = getattr(exc, "portal_message", None) or f"Réponses refusées : {exc}."
-        from .models import AttemptToken
-
-        token = db.session().get(AttemptToken, token_value) if isinstance(token_value, str) else None
-        if token is not None and token.user_id != current_user().id:
+        # The page comes back with the same token, hence the same order, when it is this
+        # learner's for this quiz; otherwise without a form to send.
+        try:
+            token = read_token(db.session(), token_signer(), token_value)
+        except RecordError:
+            token = None
+        if token is not None and not token.belongs_to(current_user().id, quiz.id):
             token = None
         status = getattr(exc, "code", 400)
         return _quiz_page(quiz, token=token, error=message, previous=request.form, status=status)

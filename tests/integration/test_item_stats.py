@@ -23,11 +23,13 @@ from portal.learning.models import Answer, Attempt, ChoicePicksDaily, ItemStatsD
 from portal.learning.quizzes import Catalog, Quiz
 from portal.learning.records import issue_token, submit_attempt
 from portal.learning.scoring import option_ids
+from portal.learning.tokens import TokenSigner
 from portal.migrations import alembic_config, upgrade
 from portal.reports.items import ItemSums, discrimination, facility
 from portal.reports.queries import Filters, item_analysis
 
 DAY = dt.datetime(2026, 3, 1)
+SIGNER = TokenSigner("test-secret")
 
 
 def fixture_quiz(**overrides) -> Quiz:
@@ -49,8 +51,8 @@ def learners(engine, count: int) -> list[User]:
 
 def submit(engine, user: User, quiz: Quiz, answers: dict, when: dt.datetime) -> Attempt:
     with orm_session(engine) as s:
-        token = issue_token(s, user, quiz)
-        attempt, created = submit_attempt(s, user, quiz, token.token, answers, now=when)
+        token = issue_token(s, user, quiz, SIGNER)
+        attempt, created = submit_attempt(s, user, quiz, token.token, answers, now=when, signer=SIGNER)
         assert created
         return attempt
 

@@ -16,8 +16,10 @@ from portal.db import make_engine, session_scope
 from portal.learning.path_records import paths_with_step
 from portal.learning.quizzes import Catalog, Path_, Quiz
 from portal.learning.records import issue_token, mark_page_read, start_path, submit_attempt
+from portal.learning.tokens import TokenSigner
 
 GUIDE, OTHER, THIRD = "/guides/guide/", "/guides/autre/", "/guides/troisieme/"
+SIGNER = TokenSigner("test-secret")
 
 
 def path(path_id: str, *steps: tuple[str, str]) -> Path_:
@@ -56,8 +58,8 @@ def session(engine) -> sa.orm.Session:
 def take_quiz(engine, user: User, catalog: Catalog, answers: dict, token: str | None = None):
     quiz = catalog.quizzes["essentiel"]
     with session(engine) as s:
-        token = token or issue_token(s, user, quiz).token
-        attempt, _created = submit_attempt(s, user, quiz, token, answers, catalog=catalog)
+        token = token or issue_token(s, user, quiz, SIGNER).token
+        attempt, _created = submit_attempt(s, user, quiz, token, answers, signer=SIGNER, catalog=catalog)
         return attempt
 
 
@@ -130,7 +132,7 @@ def test_a_certificate_is_issued_once(engine, catalog):
     read(engine, lea, catalog, GUIDE)
     quiz = catalog.quizzes["essentiel"]
     with session(engine) as s:
-        token = issue_token(s, lea, quiz).token
+        token = issue_token(s, lea, quiz, SIGNER).token
     first = take_quiz(engine, lea, catalog, ANSWERS_ALL_RIGHT, token=token)
     code = certificates(engine, lea)["lire-puis-reussir"]
     again = take_quiz(engine, lea, catalog, ANSWERS_ALL_RIGHT, token=token)  # a replay
@@ -158,7 +160,7 @@ def test_the_last_two_steps_done_at_once_certify_the_path_once(engine, catalog):
     for i in range(6):
         lea = learner(engine, f"lea{i}@example.com")
         with session(engine) as s:
-            token = issue_token(s, lea, quiz).token
+            token = issue_token(s, lea, quiz, SIGNER).token
         barrier = threading.Barrier(2)
         failures = []
 

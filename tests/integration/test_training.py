@@ -11,6 +11,7 @@ from conftest import Learner
 from factories import ANSWERS_ALL_RIGHT, ANSWERS_ALL_WRONG
 
 from portal import cookie_session
+from portal.learning.tokens import signer_for
 
 SECRET_KEYS = ("correct", "feedback", "explanation", "answer", "expected", "tolerance")
 
@@ -18,6 +19,11 @@ SECRET_KEYS = ("correct", "feedback", "explanation", "answer", "expected", "tole
 def count(app, table: str) -> int:
     with app.extensions["portal.engine"].connect() as conn:
         return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+
+
+def user_id_of(app, email: str) -> int:
+    with app.extensions["portal.engine"].connect() as conn:
+        return conn.execute(sa.text("SELECT id FROM users WHERE email = :e"), {"e": email}).scalar_one()
 
 
 # -- accounts --------------------------------------------------------------------------------
@@ -126,6 +132,22 @@ def test_quiz_never_reveals_what_is_correct(learner):
     assert 'name="token"' in html
 
 
+def test_a_new_build_shows_the_edited_quiz_without_restart(app, learner):
+    before = {q["id"]: q["prompt"] for q in learner.open_quiz()["questions"]}
+    assert before["unique"] == "<p>Quelle est la bonne réponse ?</p>"
+    settings = app.config["PORTAL"]
+    path = settings.quizzes_dir / "essentiel.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "Quelle est la bonne réponse ?", "Quelle est la réponse juste ?"), encoding="utf-8")
+    from portal.build.pipeline import build
+
+    build(settings)
+    after = {q["id"]: q["prompt"] for q in learner.open_quiz()["questions"]}
+    assert after["unique"] == "<p>Quelle est la réponse juste ?</p>"
+    html = learner.client.get("/quiz/essentiel").get_data(as_text=True)
+    assert "Quelle est la réponse juste ?" in html and "Quelle est la bonne réponse ?" not in html
+
+
 def test_unknown_quiz_is_404(client):
     assert client.get("/api/quizzes/inexistant").status_code == 404
     assert client.get("/api/quizzes/inexistant").get_json()["error"].startswith("Quiz introuvable")
@@ -208,10 +230,10 @@ def test_one_megabyte_body_is_413(app, learner):
 
 
 def test_submission_after_the_time_limit_is_refused(app, learner):
-    token = learner.open_quiz("limite")["token"]
-    with app.extensions["portal.engine"].begin() as conn:
-        conn.execute(sa.text("UPDATE attempt_tokens SET issued_at = :t WHERE token = :k"),
-                     {"t": dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=6), "k": token})
+    # The time limit counts from the issue time the token carries, under its signature.
+    user_id = user_id_of(app, learner.email)
+    six_minutes_ago = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=6)
+    token = signer_for(app.secret_key).sign(user_id, "limite", issued_at=six_minutes_ago).token
     response = learner.submit({"seule": ["true"]}, quiz_id="limite", token=token)
     assert response.status_code == 409
     assert response.get_json()["error"].startswith("Temps écoulé")
