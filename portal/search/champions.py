@@ -13,6 +13,12 @@ A word in DEPTH documents or fewer has its whole posting list here: on a site
 the size of the shipped one nothing is cut. A word in more documents counts only
 in the DEPTH where it weighs most; elsewhere its weight is lower than the list's
 last and, the word being common, its idf small.
+
+The phrases the glossary makes synonyms of (« valeur acquise », « earned
+value », « comité de pilotage ») are also listed, with the documents where
+their words follow each other in each field: a query reading a synonym checks
+its phrase in these lists instead of decoding Whoosh's positions. Phrases a
+reader types between quotes are still checked on the positions.
 """
 
 from __future__ import annotations
@@ -36,8 +42,14 @@ K1 = 1.2
 class ChampionBuilder:
     """Collects (word, document, weight) while the index is written."""
 
-    def __init__(self) -> None:
+    def __init__(self, phrases=()) -> None:
         self.docnum = -1
+        # Known phrases (tuples of indexed words), by first word.
+        self.phrases: dict[str, set[tuple[str, ...]]] = {}
+        for phrase in phrases:
+            if len(phrase) > 1:
+                self.phrases.setdefault(phrase[0], set()).add(tuple(phrase))
+        self.phrase_docs: dict[str, dict[tuple[str, ...], array]] = {f: {} for f in FIELDS}
         self.boost = 1.0
         self.attributes: list[tuple[str, str]] = []  # (type, top) per document
         self.ids: dict[str, dict[str, int]] = {f: {} for f in FIELDS}
@@ -62,6 +74,10 @@ class ChampionBuilder:
         self.doc[field].extend([self.docnum] * len(found))
         self.weight[field].extend([len(p) * scale for p in found.values()])
         self.length[field][self.docnum] = sum(len(p) for p in found.values())
+        for first in self.phrases.keys() & found.keys():
+            for phrase in self.phrases[first]:
+                if all(w in found for w in phrase[1:]) and _consecutive(found, phrase):
+                    self.phrase_docs[field].setdefault(phrase, array("I")).append(self.docnum)
 
     def write(self, index_dir: Path) -> None:
         folder = index_dir / FOLDER
@@ -94,6 +110,16 @@ class ChampionBuilder:
             np.save(folder / f"{field}.weights.npy", weights.astype(np.float32))
             np.save(folder / f"{field}.offsets.npy", offsets)
             meta["fields"][field] = [names[i] for i in order]
+            # Every known phrase, with the documents (ascending) where it stands.
+            phrases = sorted({p for group in self.phrases.values() for p in group})
+            found = [np.frombuffer(self.phrase_docs[field].get(p, array("I")), dtype=np.uint32)
+                     for p in phrases]
+            offsets = np.zeros(len(phrases) + 1, dtype=np.int64)
+            np.cumsum([len(d) for d in found], out=offsets[1:])
+            np.save(folder / f"{field}.phrase_docs.npy",
+                    np.concatenate(found) if found else np.empty(0, dtype=np.uint32))
+            np.save(folder / f"{field}.phrase_offsets.npy", offsets)
+            meta.setdefault("phrases", {})[field] = [" ".join(p) for p in phrases]
         types = sorted({t for t, _ in self.attributes})
         tops = sorted({p for _, p in self.attributes})
         np.save(folder / "types.npy", np.array([types.index(t) for t, _ in self.attributes],
@@ -117,6 +143,12 @@ class ChampionLists:
         self.docs = {f: np.load(folder / f"{f}.docs.npy", mmap_mode="r") for f in FIELDS}
         self.weights = {f: np.load(folder / f"{f}.weights.npy", mmap_mode="r") for f in FIELDS}
         self.offsets = {f: np.load(folder / f"{f}.offsets.npy") for f in FIELDS}
+        self.phrases: dict[str, dict[tuple[str, ...], int]] | None = None
+        if "phrases" in meta:  # lists written before phrases were: none
+            self.phrases = {f: {tuple(p.split(" ")): i for i, p in enumerate(meta["phrases"][f])}
+                            for f in FIELDS}
+            self.phrase_docs_ = {f: np.load(folder / f"{f}.phrase_docs.npy") for f in FIELDS}
+            self.phrase_offsets = {f: np.load(folder / f"{f}.phrase_offsets.npy") for f in FIELDS}
         self.types = np.load(folder / "types.npy")
         self.tops = np.load(folder / "tops.npy")
         self.type_names = list(meta["types"])
@@ -129,6 +161,15 @@ class ChampionLists:
             return None
         start, end = self.offsets[field][found], self.offsets[field][found + 1]
         return self.docs[field][start:end], self.weights[field][start:end]
+
+    def phrase_docs(self, field: str, words) -> np.ndarray | None:
+        """The documents (ascending) where these words follow each other in the field,
+        if the phrase is a known one; None otherwise (check it on the positions)."""
+        found = self.phrases.get(field, {}).get(tuple(words)) if self.phrases else None
+        if found is None:
+            return None
+        start, end = self.phrase_offsets[field][found], self.phrase_offsets[field][found + 1]
+        return self.phrase_docs_[field][start:end]
 
     def expand(self, field: str, prefix: str, limit: int) -> list[str]:
         """Up to `limit` words of the field that begin with `prefix`."""
@@ -152,6 +193,14 @@ class ChampionLists:
             part = np.isin(codes, wanted)
             allowed = part if allowed is None else allowed & part
         return allowed
+
+
+def _consecutive(found: dict[str, list[int]], phrase: tuple[str, ...]) -> bool:
+    """Whether the phrase's words stand one after the other somewhere (a Whoosh
+    phrase with slop 1; positions skip stop words)."""
+    following = [set(found[w]) for w in phrase[1:]]
+    return any(all(start + k in places for k, places in enumerate(following, 1))
+               for start in found[phrase[0]])
 
 
 _loaded: dict[Path, ChampionLists] = {}

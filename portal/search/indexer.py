@@ -180,8 +180,8 @@ def index_documents(documents, index_dir: Path, groups, acronyms) -> int:
     writer = ix.writer(limitmb=256)
     schema = writer.schema  # the writer's own copy: the one whose analysers run
     analyzer = schema["body"].analyzer
+    builder = ChampionBuilder(known_phrases(groups, analyzer))
     analyzer.seen = set()  # every raw word met, for the vocabulary
-    builder = ChampionBuilder()
     for name in CHAMPION_FIELDS:
         schema[name].format.builder, schema[name].format.field_name = builder, name
     try:
@@ -208,6 +208,23 @@ def index_documents(documents, index_dir: Path, groups, acronyms) -> int:
         encoding="utf-8",
     )
     return count
+
+
+def known_phrases(groups, stemmed) -> list[tuple[str, ...]]:
+    """The synonyms of several words, as the query reads them (stop words out, then
+    stemmed): the phrases whose documents the champion lists hold."""
+    # Analysers of their own: the index's remembers the raw words it has seen, which
+    # must be the site's only (the vocabulary).
+    exact = french_analyzer(stem=False, acronyms=stemmed.acronyms)
+    stemmed = french_analyzer(stem=True, acronyms=stemmed.acronyms)
+    phrases = set()
+    for group in groups:
+        for term in group:
+            words = " ".join(t.text for t in exact(term))
+            stems = tuple(t.text for t in stemmed(words))
+            if len(stems) > 1:
+                phrases.add(stems)
+    return sorted(phrases)
 
 
 def vocabulary(raw_words, acronyms) -> dict[str, str]:

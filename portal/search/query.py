@@ -17,9 +17,9 @@ from html import escape
 from pathlib import Path
 
 import numpy as np
+import rapidfuzz
 from whoosh import highlight, index
 from whoosh.query import And, NullQuery, Or, Phrase, Prefix, Query, Term
-from whoosh.spelling import Corrector
 
 from portal.build.generations import current_generation
 
@@ -100,7 +100,8 @@ class Searcher:
         self.exact = french_analyzer(stem=False, acronyms=self.stemmed.acronyms)
         self.synonyms = self._synonym_table(meta.get("synonyms", []))
         self.reader = self.searcher.reader()
-        self.corrector = VocabularyCorrector(self.reader, self.stemmed)
+        self.corrector = VocabularyCorrector(self.reader, self.stemmed,
+                                             vocabulary(path, self.reader))
         self.champions = champion_lists(path) if self.searcher.is_atomic() else None
 
     def close(self) -> None:
@@ -202,10 +203,9 @@ class Searcher:
 
     def _correction(self, word: str) -> str | None:
         """The closest indexed word for a word the index has never seen (a typo)."""
-        if len(word) < 4 or not word.isalpha() or self.reader.doc_frequency("words", word):
+        if len(word) < 4 or not word.isalpha() or word in self.corrector:
             return None
-        options = self.corrector.suggest(word, limit=1, maxdist=2, prefix=1)
-        return options[0] if options and options[0] != word else None
+        return self.corrector.correct(word)
 
     # -- searching ---------------------------------------------------------------------
     def search(
@@ -251,10 +251,14 @@ class Searcher:
                     scores[prefixed[i]] += boost  # Whoosh scores a prefix match with its boost
                 continue
             words = node.words if isinstance(node, Phrase) else [node.text]
+            phrase_docs = self._known_phrase(node)
             for word in words:
                 found = champions.postings(node.fieldname, word)
                 if found is not None:
                     docs, weights = found
+                    if phrase_docs is not None:  # only where the phrase stands
+                        keep = np.isin(docs, phrase_docs, assume_unique=True)
+                        docs, weights = docs[keep], weights[keep]
                     scores[docs] += boost * self.searcher.idf(node.fieldname, word) * weights
         allowed = champions.mask(types, sections)
         if allowed is not None:
@@ -284,9 +288,19 @@ class Searcher:
             weights = [self._word_scores(node.fieldname, word, docs) for word in words]
             found = np.logical_and.reduce([w > 0 for w in weights])
             if isinstance(node, Phrase) and found.any():
-                found &= np.isin(docs, list(self._phrase_matches(node, docs[found].tolist())))
+                known = self._known_phrase(node)
+                if known is None:
+                    known = list(self._phrase_matches(node, docs[found].tolist()))
+                found &= np.isin(docs, known)
             totals[found] += boost * np.add.reduce(weights)[found]
         return [(float(score), int(doc)) for doc, score in zip(docs, totals, strict=True) if score > 0]
+
+    def _known_phrase(self, node) -> np.ndarray | None:
+        """The documents holding a phrase of the glossary's synonyms, from the champion
+        lists; None for a word, or a phrase to check on the positions."""
+        if not isinstance(node, Phrase) or node.slop != 1:
+            return None
+        return self.champions.phrase_docs(node.fieldname, node.words)
 
     def _word_scores(self, field: str, word: str, docs: np.ndarray) -> np.ndarray:
         """idf × BM25 weight of a word in each of `docs`, from its champion list: 0
@@ -448,23 +462,59 @@ def query_terms(query: Query) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(terms), frozenset(prefixes)
 
 
-class VocabularyCorrector(Corrector):
-    """Words of the site within a small edit distance of a typo: the nearest
-    first, then those in most pages."""
+class VocabularyCorrector:
+    """Words of the site within two edits of a typo, sharing its first letter: the
+    nearest first, then the one in most pages, then the first in alphabetical order.
 
-    def __init__(self, reader, stemmed) -> None:
+    The vocabulary is held in memory, grouped by first letter, and compared with
+    RapidFuzz's Levenshtein distance (C++): Whoosh's automaton walked the index's
+    word list in Python, which made a typo the slowest query there is."""
+
+    def __init__(self, reader, stemmed, vocabulary: dict[str, list[str]]) -> None:
         self.reader = reader
         self.stemmed = stemmed
+        self.by_letter = vocabulary
 
-    def _suggestions(self, text, maxdist, prefix):
-        seen = {text}
-        for distance in range(1, maxdist + 1):
-            for word in self.reader.terms_within("words", text, distance, prefix=prefix):
-                if word in seen:
-                    continue
-                seen.add(word)
-                pages = self.reader.doc_frequency("body", self.stemmed.term(word)[0]) or 1
-                yield (-(distance + 0.5 / pages), word)
+    def __contains__(self, word: str) -> bool:
+        words = self.by_letter.get(word[:1], ())
+        at = bisect.bisect_left(words, word)
+        return at < len(words) and words[at] == word
+
+    def correct(self, word: str, maxdist: int = 2) -> str | None:
+        found = rapidfuzz.process.extract(
+            word, self.by_letter.get(word[:1], ()), scorer=rapidfuzz.distance.Levenshtein.distance,
+            score_cutoff=maxdist, limit=None,
+        )
+        found = [(distance, choice) for choice, distance, _i in found if choice != word]
+        if not found:
+            return None
+        nearest = min(distance for distance, _choice in found)
+        return min((-self._pages(choice), choice) for distance, choice in found
+                   if distance == nearest)[1]
+
+    def _pages(self, word: str) -> int:
+        return self.reader.doc_frequency("body", self.stemmed.term(word)[0])
+
+
+_vocabularies: dict[Path, dict[str, list[str]]] = {}
+_vocabulary_lock = threading.Lock()
+
+
+def vocabulary(path: Path, reader) -> dict[str, list[str]]:
+    """The words a typo may be corrected to, by first letter, sorted: read once per
+    process and index generation (threads share it)."""
+    path = Path(path).resolve()
+    with _vocabulary_lock:
+        found = _vocabularies.get(path)
+        if found is None:
+            found = {}
+            for word in reader.lexicon("words"):  # in order
+                text = word.decode("utf-8")
+                found.setdefault(text[:1], []).append(text)
+            while len(_vocabularies) >= 3:  # earlier generations
+                del _vocabularies[next(iter(_vocabularies))]
+            _vocabularies[path] = found
+        return found
 
 
 class SearchEngine:
