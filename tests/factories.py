@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from portal.config import PROJECT_ROOT, Settings
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -100,3 +102,13 @@ ANSWERS_ALL_WRONG = {
     "ordre": ["c", "a", "b"],
     "nombre": 12,
 }
+
+
+def count(app, table: str) -> int:
+    with app.extensions["portal.engine"].connect() as conn:
+        return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+
+
+def user_id_of(app, email: str) -> int:
+    with app.extensions["portal.engine"].connect() as conn:
+        return conn.execute(sa.text("SELECT id FROM users WHERE email = :e"), {"e": email}).scalar_one()

@@ -10,19 +10,10 @@ import struct
 
 import sqlalchemy as sa
 from conftest import Learner
-from factories import ANSWERS_ALL_RIGHT, ANSWERS_ALL_WRONG
+from factories import ANSWERS_ALL_RIGHT, ANSWERS_ALL_WRONG, count, user_id_of
 
 from portal.learning.tokens import PREFIX, TokenSigner, signer_for
 
-
-def count(app, table: str) -> int:
-    with app.extensions["portal.engine"].connect() as conn:
-        return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
-
-
-def user_id_of(app, email: str) -> int:
-    with app.extensions["portal.engine"].connect() as conn:
-        return conn.execute(sa.text("SELECT id FROM users WHERE email = :e"), {"e": email}).scalar_one()
 
 
 def utcnow() -> dt.datetime:

@@ -8,22 +8,13 @@ import json
 import pytest
 import sqlalchemy as sa
 from conftest import Learner
-from factories import ANSWERS_ALL_RIGHT, ANSWERS_ALL_WRONG
+from factories import ANSWERS_ALL_RIGHT, ANSWERS_ALL_WRONG, count, user_id_of
 
 from portal import cookie_session
 from portal.learning.tokens import signer_for
 
 SECRET_KEYS = ("correct", "feedback", "explanation", "answer", "expected", "tolerance")
 
-
-def count(app, table: str) -> int:
-    with app.extensions["portal.engine"].connect() as conn:
-        return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
-
-
-def user_id_of(app, email: str) -> int:
-    with app.extensions["portal.engine"].connect() as conn:
-        return conn.execute(sa.text("SELECT id FROM users WHERE email = :e"), {"e": email}).scalar_one()
 
 
 # -- accounts --------------------------------------------------------------------------------
