@@ -15,7 +15,6 @@ from factories import ANSWERS_ALL_RIGHT, ANSWERS_ALL_WRONG, count, user_id_of
 from portal.learning.tokens import PREFIX, TokenSigner, signer_for
 
 
-
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
