@@ -42,6 +42,10 @@ def test_practitioner_browses_templates_in_dark_mode_and_plays_an_episode(page):
     expect(page.locator("body")).to_have_attribute("data-md-color-scheme", "slate")
 
     # A podcast episode: it plays, and a chapter link moves the player, not the page.
+    # The theme hides its tabs once the page is scrolled (a result may open lower down):
+    # back at the top, as a reader would scroll, they show again.
+    page.mouse.wheel(0, -100_000)
+    expect(page.locator(".md-tabs")).not_to_have_attribute("hidden", re.compile(".*"))
     page.locator(".md-tabs").get_by_role("link", name="Podcast").click()
     expect(page).to_have_url(re.compile(r"/podcast/$"))
     expect(page.locator("body")).to_have_attribute("data-md-color-scheme", "slate")
