@@ -18,15 +18,16 @@ from pathlib import Path
 
 import numpy as np
 import rapidfuzz
-from whoosh import highlight, index
+from whoosh import index
 from whoosh.query import And, NullQuery, Or, Phrase, Prefix, Query, Term
 
 from portal.build.generations import current_generation
 
-from .analysis import TOKEN_PATTERN, fold, french_analyzer
+from .analysis import fold, french_analyzer
 from .champions import champion_lists
 from .fields import SEARCH_FIELDS
 from .indexer import META_FILE
+from .snippets import snippet as make_snippet
 
 MAX_QUERY_LENGTH = 500
 MAX_UNITS = 12
@@ -36,11 +37,8 @@ SECTION_WORDS = 4  # words whose positions choose a result's section
 RESCORED = 12  # best candidates whose scores are completed and phrases checked
 PREFIX_FIELDS = {"title", "section", "tags"}
 FIELD_WEIGHTS = {"title": 3.0, "section": 2.0, "tags": 1.5, "body": 1.0}
-_WORD_RE = re.compile(TOKEN_PATTERN)
 _UNIT_RE = re.compile(r'"([^"]*)"|(\S+)')
 _CLEAN_RE = re.compile(r"[^\w\s'’\"-]+")
-_formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
-_fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60, charlimit=8000)
 
 
 @dataclass
@@ -225,7 +223,8 @@ class Searcher:
         terms, prefixes = query_terms(query)
         shown = ranked[(page - 1) * limit : page * limit]
         positions = self._positions([docnum for _score, docnum in shown], terms)
-        hits = [self._hit(docnum, score, terms, prefixes, positions[docnum])
+        typed = frozenset(self.stemmed.terms(text))
+        hits = [self._hit(docnum, score, terms, prefixes, positions[docnum], typed)
                 for score, docnum in shown]
         found = Results(text, total, hits)
         if suggest and not prefix and corrected and total:
@@ -343,7 +342,8 @@ class Searcher:
         found: dict[int, dict[str, list[int]]] = {docnum: {} for docnum in docnums}
         ordered = sorted(docnums)
         # The rarest words tell sections apart; the commonest would only cost time.
-        rarest = sorted((self.reader.doc_frequency("body", t), t) for t in terms)
+        # Words absent from the bodies (a synonym's, a title's) would only take their place.
+        rarest = sorted((pages, t) for t in terms if (pages := self.reader.doc_frequency("body", t)))
         for _pages, term in rarest[:SECTION_WORDS]:
             holding = ordered
             if self.champions is not None:
@@ -352,7 +352,7 @@ class Searcher:
                     continue
                 if len(listed[0]) < self.champions.depth:  # the whole list: look only there
                     holding = np.intersect1d(ordered, listed[0]).tolist()
-            if not holding or not self.reader.doc_frequency("body", term):
+            if not holding:
                 continue
             matcher = self.reader.postings("body", term)
             for docnum in holding:
@@ -364,8 +364,10 @@ class Searcher:
         return found
 
     def _hit(self, docnum: int, score: float, terms: frozenset[str], prefixes: frozenset[str],
-             positions: dict[str, list[int]]) -> Hit:
-        """A result pointing at the page's section that holds most of the query's words."""
+             positions: dict[str, list[int]], typed: frozenset[str] = frozenset()) -> Hit:
+        """A result pointing at the page's section that holds most of the query's words;
+        at the page itself when the words typed are all in its title (the query names
+        the page: a section repeating the title's words is not what it asks for)."""
         stored = self.searcher.stored_fields(docnum)
         sections = stored.get("sections") or [("", "", "")]
         bounds = stored.get("bounds") or []
@@ -388,11 +390,12 @@ class Searcher:
                 best, best_matched, best_weight = (anchor, heading, text), frozenset(matched), weight
         anchor, heading, text = best
         snippet = ""
-        if best_matched and text:
-            snippet = highlight.highlight(self._around(text, best_matched), best_matched,
-                                          self.stemmed, _fragmenter, _formatter, top=2)
+        if (best_matched or starts) and text:
+            snippet = make_snippet(text, self._matcher(best_matched, starts))
         if not snippet:
             snippet = escape(stored.get("description") or text[:200])
+        if typed and typed <= self.stemmed.terms(stored["title"]) and stored["kind"] == "page":
+            anchor = heading = ""  # the page itself; the snippet still shows the best section
         url = f"{stored['page']}#{anchor}" if anchor else stored["url"]
         crumbs = " › ".join(p for p in [stored.get("crumbs") or "", stored["title"]] if p)
         return Hit(
@@ -405,16 +408,18 @@ class Searcher:
             score=round(float(score or 0.0), 4),
         )
 
-    def _around(self, text: str, matched: frozenset[str], size: int = 700) -> str:
-        """The part of a long text that begins a little before its first matched word:
-        all the highlighter needs to read."""
-        if len(text) <= size:
+    def _matcher(self, matched: frozenset[str], starts: tuple[str, ...]):
+        """What a snippet marks: a word whose indexed term the query looks for, or
+        begins with a prefix being typed."""
+        cache, term = self.stemmed._cache, self.stemmed.term
+
+        def matches(raw: str) -> str | None:
+            text, stopped, _acronym = cache.get(raw) or term(raw)
+            if stopped or not (text in matched or (starts and text.startswith(starts))):
+                return None
             return text
-        for match in _WORD_RE.finditer(text):
-            if self.stemmed.term(match.group())[0] in matched:
-                start = text.rfind(" ", 0, max(0, match.start() - 80)) + 1
-                return text[start : start + size]
-        return text[:size]
+
+        return matches
 
     def _suggestion(self, text: str, corrected: dict[str, str]) -> str:
         """The query as it was read: « Vouliez-vous dire : gouvernance ? ». Each

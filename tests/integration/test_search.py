@@ -207,6 +207,18 @@ def test_rebuild_is_picked_up_without_restart(search_app, tmp_path):
     assert client.get("/api/health").get_json()["documents"] > 0
 
 
+def test_a_query_naming_a_page_opens_it_at_the_top(search_app):
+    client = search_app.test_client()
+    # Its first section, « Indices de performance », also speaks of « valeur acquise ».
+    first = search(client, "piloter valeur acquise").get_json()["results"][0]
+    assert first["url"] == "/pilotage/valeur-acquise/"
+    assert first["section"] == ""
+    assert "<mark" in first["snippet"]
+    # A word that is not in the title still leads to the section that holds it.
+    first = search(client, "piloter prévisions").get_json()["results"][0]
+    assert first["url"] == "/pilotage/valeur-acquise/#previsions"
+
+
 def test_header_search_box_sends_readers_to_the_search_page(search_app):
     html = search_app.test_client().get("/").get_data(as_text=True)
     assert 'class="portal-search" action="search" method="get"' in html
