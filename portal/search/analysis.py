@@ -23,7 +23,7 @@ from whoosh.analysis import (
     Tokenizer,
 )
 from whoosh.fields import TEXT
-from whoosh.formats import Positions
+from whoosh.formats import Format, Positions
 from whoosh.lang import stemmer_for_language, stopwords_for_language
 from whoosh.support.charset import accent_map
 
@@ -177,19 +177,14 @@ class Sectioned(str):
 
 
 class FrenchPositions(Positions):
-    """Whoosh's Positions format, fed by `FrenchAnalyzer.term_positions` when the
-    field's analyser has it: the same postings, a fraction of the work. While the
-    build writes the index, `builder` also receives each field's terms (see
-    `portal.search.champions`)."""
+    """Whoosh's Positions format, fed by `FrenchAnalyzer.term_positions`: the format
+    of the text fields of indexes written before their positions moved beside the
+    index (`FrenchWeights`). Kept so that such an index still opens and answers."""
 
-    builder = None
-    field_name = ""
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
+    def __setstate__(self, state) -> None:
         state.pop("builder", None)
         state.pop("field_name", None)
-        return state
+        self.__dict__.update(state)
 
     def word_values(self, value, analyzer, **kwargs):
         fast = getattr(analyzer, "term_positions", None)
@@ -197,20 +192,29 @@ class FrenchPositions(Positions):
             yield from super().word_values(value, analyzer, **kwargs)
             return
         boost = self.field_boost
-        encode = self.encode
-        found = fast(value)
-        if self.builder is not None:
-            self.builder.add(self.field_name, found, boost)
-        for word, positions in found.items():
-            yield (word, len(positions), len(positions) * boost, encode(positions))
+        for word, positions in fast(value).items():
+            yield (word, len(positions), len(positions) * boost, self.encode(positions))
+
+
+class FrenchWeights(Format):
+    """Postings with their weight (frequency × boosts) and nothing else: the text
+    fields' positions are kept beside the index, as arrays (`ChampionLists.positions`),
+    and their postings written in bulk (`portal.search.writer`)."""
+
+    posting_size = 0  # no value per posting
+
+    def word_values(self, value, analyzer, **kwargs):
+        boost = self.field_boost
+        for word, positions in analyzer.term_positions(value).items():
+            yield (word, len(positions), len(positions) * boost, b"")
 
 
 class FrenchText(TEXT):
-    """A TEXT field whose postings are written through `FrenchPositions`."""
+    """A TEXT field analysed by `FrenchAnalyzer`, whose postings hold weights only."""
 
     def __init__(self, analyzer: FrenchAnalyzer, field_boost: float = 1.0, **kwargs) -> None:
         super().__init__(analyzer=analyzer, field_boost=field_boost, **kwargs)
-        self.format = FrenchPositions(field_boost=field_boost)
+        self.format = FrenchWeights(field_boost=field_boost)
 
 
 def french_analyzer(stem: bool = True, acronyms: frozenset[str] = frozenset()) -> FrenchAnalyzer:

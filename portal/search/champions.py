@@ -27,6 +27,8 @@ import bisect
 import json
 import threading
 from array import array
+from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +39,21 @@ FOLDER = "champions"
 # Whoosh's BM25F defaults, which the searcher uses.
 B = 0.75
 K1 = 1.2
+
+
+@dataclass
+class Postings:
+    """Every posting of one field, by word then document: `docs[offsets[t]:offsets[t+1]]`
+    hold word `names[t]`; posting i has the weight `weights[i]` (frequency × boosts)
+    and the positions `positions[position_offsets[i]:position_offsets[i+1]]`."""
+
+    names: list[str]
+    offsets: np.ndarray
+    docs: np.ndarray
+    weights: np.ndarray
+    position_offsets: np.ndarray
+    positions: np.ndarray
+    lengths: np.ndarray  # per document
 
 
 class ChampionBuilder:
@@ -56,7 +73,10 @@ class ChampionBuilder:
         self.term = {f: array("I") for f in FIELDS}
         self.doc = {f: array("I") for f in FIELDS}
         self.weight = {f: array("f") for f in FIELDS}
+        self.count = {f: array("I") for f in FIELDS}  # positions of each posting
+        self.positions = {f: array("I") for f in FIELDS}  # all of them, posting after posting
         self.length = {f: array("I") for f in FIELDS}  # per document
+        self._sorted: dict[str, Postings] = {}
 
     def start(self, doc_type: str, top: str, boost: float) -> None:
         """A new document: the next Whoosh document number."""
@@ -66,18 +86,51 @@ class ChampionBuilder:
         for lengths in self.length.values():
             lengths.append(0)
 
-    def add(self, field: str, found: dict[str, list[int]], field_boost: float) -> None:
-        """The terms of one field of the current document, with their positions."""
+    def add(self, field: str, found: dict[str, list[int]], field_boost: float) -> int:
+        """The terms of one field of the current document, with their positions;
+        returns the field's length (its words, stop words left out)."""
         ids = self.ids[field]
         scale = field_boost * self.boost
+        counts = [len(p) for p in found.values()]
         self.term[field].extend([ids.setdefault(t, len(ids)) for t in found])
         self.doc[field].extend([self.docnum] * len(found))
-        self.weight[field].extend([len(p) * scale for p in found.values()])
-        self.length[field][self.docnum] = sum(len(p) for p in found.values())
+        self.weight[field].extend([c * scale for c in counts])
+        self.count[field].extend(counts)
+        self.positions[field].extend(chain.from_iterable(found.values()))
+        length = self.length[field][self.docnum] = sum(counts)
         for first in self.phrases.keys() & found.keys():
             for phrase in self.phrases[first]:
                 if all(w in found for w in phrase[1:]) and _consecutive(found, phrase):
                     self.phrase_docs[field].setdefault(phrase, array("I")).append(self.docnum)
+        return length
+
+    def postings(self, field: str) -> Postings:
+        """Every posting of a field, by word (in alphabetical order) then document."""
+        if field in self._sorted:
+            return self._sorted[field]
+        names = sorted(self.ids[field], key=self.ids[field].__getitem__)
+        order = sorted(range(len(names)), key=names.__getitem__)
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[order] = np.arange(len(names))  # term id -> position in sorted order
+        terms = rank[np.frombuffer(self.term[field], dtype=np.uint32)] if names else \
+            np.empty(0, dtype=np.int64)
+        by = np.argsort(terms, kind="stable")  # documents were added in order
+        counts = np.frombuffer(self.count[field], dtype=np.uint32)
+        starts = np.cumsum(counts, dtype=np.int64) - counts  # where each posting's positions are
+        counts = counts[by]
+        ends = np.cumsum(counts, dtype=np.int64)
+        gather = np.repeat(starts[by] - (ends - counts), counts) + np.arange(ends[-1] if len(ends) else 0)
+        offsets = np.zeros(len(names) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(terms, minlength=len(names)), out=offsets[1:])
+        found = self._sorted[field] = Postings(
+            names=[names[i] for i in order], offsets=offsets,
+            docs=np.frombuffer(self.doc[field], dtype=np.uint32)[by],
+            weights=np.frombuffer(self.weight[field], dtype=np.float32)[by],
+            position_offsets=np.concatenate(([0], ends)).astype(np.int64),
+            positions=np.frombuffer(self.positions[field], dtype=np.uint32)[gather],
+            lengths=np.frombuffer(self.length[field], dtype=np.uint32),
+        )
+        return found
 
     def write(self, index_dir: Path) -> None:
         folder = index_dir / FOLDER
@@ -85,22 +138,19 @@ class ChampionBuilder:
         count = self.docnum + 1
         meta: dict[str, object] = {"documents": count, "depth": DEPTH, "fields": {}}
         for field in FIELDS:
-            names = sorted(self.ids[field], key=self.ids[field].__getitem__)
-            order = sorted(range(len(names)), key=names.__getitem__)
-            rank = np.empty(len(names), dtype=np.int64)
-            rank[order] = np.arange(len(names))  # term id -> position in sorted order
-            terms = rank[np.frombuffer(self.term[field], dtype=np.uint32)] if names else \
-                np.empty(0, dtype=np.int64)
-            docs = np.frombuffer(self.doc[field], dtype=np.uint32)
-            tf = np.frombuffer(self.weight[field], dtype=np.float32).astype(np.float64)
-            lengths = np.frombuffer(self.length[field], dtype=np.uint32).astype(np.float64)
+            every = self.postings(field)
+            names = every.names
+            terms = np.repeat(np.arange(len(names)), np.diff(every.offsets))
+            docs = every.docs
+            tf = every.weights.astype(np.float64)
+            lengths = every.lengths.astype(np.float64)
             average = lengths.sum() / count if count else 1.0
             dl = lengths[docs] if len(docs) else np.empty(0)
             weights = tf * (K1 + 1) / (tf + K1 * ((1 - B) + B * dl / (average or 1.0)))
             # By term, then by weight, best first; keep the first DEPTH of each term.
             by = np.lexsort((docs, -weights, terms))
             terms, docs, weights = terms[by], docs[by], weights[by]
-            starts = np.searchsorted(terms, np.arange(len(names)))
+            starts = every.offsets[:-1]
             keep = (np.arange(len(terms)) - starts[terms]) < DEPTH if len(terms) else \
                 np.empty(0, dtype=bool)
             terms, docs, weights = terms[keep], docs[keep], weights[keep]
@@ -109,7 +159,12 @@ class ChampionBuilder:
             np.save(folder / f"{field}.docs.npy", docs.astype(np.uint32))
             np.save(folder / f"{field}.weights.npy", weights.astype(np.float32))
             np.save(folder / f"{field}.offsets.npy", offsets)
-            meta["fields"][field] = [names[i] for i in order]
+            meta["fields"][field] = names
+            # Every posting with its positions: where a result's words stand, and phrases.
+            np.save(folder / f"{field}.all_docs.npy", every.docs)
+            np.save(folder / f"{field}.all_offsets.npy", every.offsets)
+            np.save(folder / f"{field}.position_offsets.npy", every.position_offsets)
+            np.save(folder / f"{field}.positions.npy", every.positions)
             # Every known phrase, with the documents (ascending) where it stands.
             phrases = sorted({p for group in self.phrases.values() for p in group})
             found = [np.frombuffer(self.phrase_docs[field].get(p, array("I")), dtype=np.uint32)
@@ -149,6 +204,14 @@ class ChampionLists:
                             for f in FIELDS}
             self.phrase_docs_ = {f: np.load(folder / f"{f}.phrase_docs.npy") for f in FIELDS}
             self.phrase_offsets = {f: np.load(folder / f"{f}.phrase_offsets.npy") for f in FIELDS}
+        self.all_docs = self.all_offsets = self.position_offsets = self.positions_ = None
+        if (folder / "body.positions.npy").is_file():  # lists written before positions were: none
+            self.all_docs = {f: np.load(folder / f"{f}.all_docs.npy", mmap_mode="r") for f in FIELDS}
+            self.all_offsets = {f: np.load(folder / f"{f}.all_offsets.npy") for f in FIELDS}
+            self.position_offsets = {f: np.load(folder / f"{f}.position_offsets.npy", mmap_mode="r")
+                                     for f in FIELDS}
+            self.positions_ = {f: np.load(folder / f"{f}.positions.npy", mmap_mode="r")
+                               for f in FIELDS}
         self.types = np.load(folder / "types.npy")
         self.tops = np.load(folder / "tops.npy")
         self.type_names = list(meta["types"])
@@ -161,6 +224,27 @@ class ChampionLists:
             return None
         start, end = self.offsets[field][found], self.offsets[field][found + 1]
         return self.docs[field][start:end], self.weights[field][start:end]
+
+    @property
+    def has_positions(self) -> bool:
+        return self.positions_ is not None
+
+    def positions(self, field: str, term: str, docnums) -> dict[int, np.ndarray]:
+        """Where the word stands in each of these documents (ascending numbers) that
+        hold it."""
+        found = self.position.get(field, {}).get(term)
+        if found is None:
+            return {}
+        start, end = self.all_offsets[field][found], self.all_offsets[field][found + 1]
+        docs = self.all_docs[field][start:end]
+        wanted = np.asarray(docnums, dtype=np.int64)
+        at = np.searchsorted(docs, wanted)
+        offsets, positions = self.position_offsets[field], self.positions_[field]
+        where = {}
+        for doc, i in zip(wanted.tolist(), at.tolist(), strict=True):
+            if i < len(docs) and docs[i] == doc:
+                where[doc] = positions[offsets[start + i] : offsets[start + i + 1]]
+        return where
 
     def phrase_docs(self, field: str, words) -> np.ndarray | None:
         """The documents (ascending) where these words follow each other in the field,

@@ -23,10 +23,10 @@ import yaml
 from whoosh import index
 
 from .analysis import ELISION, Sectioned, french_analyzer
-from .champions import FIELDS as CHAMPION_FIELDS
 from .champions import ChampionBuilder
 from .fields import VOCABULARY_URL, make_schema
 from .synonyms import load_synonyms
+from .writer import BulkWriter
 
 SKIP_FILES = {"404.html", "portail.html"}
 # Link lists: neither a section to point at nor text of the page (their words are
@@ -177,13 +177,11 @@ def index_documents(documents, index_dir: Path, groups, acronyms) -> int:
     index_dir.mkdir(parents=True, exist_ok=True)
     ix = index.create_in(str(index_dir), make_schema(frozenset(acronyms)))
     count = 0
-    writer = ix.writer(limitmb=256)
-    schema = writer.schema  # the writer's own copy: the one whose analysers run
-    analyzer = schema["body"].analyzer
+    analyzer = ix.schema["body"].analyzer
     builder = ChampionBuilder(known_phrases(groups, analyzer))
+    writer = BulkWriter(ix, builder, limitmb=256)
+    analyzer = writer.schema["body"].analyzer  # the writer's own copy: the one that runs
     analyzer.seen = set()  # every raw word met, for the vocabulary
-    for name in CHAMPION_FIELDS:
-        schema[name].format.builder, schema[name].format.field_name = builder, name
     try:
         for document in documents:
             values = document.fields()
@@ -198,8 +196,6 @@ def index_documents(documents, index_dir: Path, groups, acronyms) -> int:
         raise
     finally:
         analyzer.seen = None
-        for name in CHAMPION_FIELDS:
-            schema[name].format.builder = None
     writer.commit()
     builder.write(index_dir)
     (index_dir / META_FILE).write_text(

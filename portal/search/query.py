@@ -317,6 +317,13 @@ class Searcher:
     def _phrase_matches(self, phrase: Phrase, docnums: list[int]):
         """The documents (ascending numbers, all holding the words) where the
         phrase's words follow each other."""
+        if self.champions is not None and self.champions.has_positions:
+            places = [self.champions.positions(phrase.fieldname, w, docnums) for w in phrase.words]
+            for docnum in docnums:
+                if _within_slop([set(p[docnum].tolist()) for p in places], phrase.slop):
+                    yield docnum
+            return
+        # An index written before the positions were kept beside it: Whoosh's postings.
         matchers = [self.reader.postings(phrase.fieldname, w) for w in phrase.words]
         for docnum in docnums:
             for matcher in matchers:
@@ -344,7 +351,12 @@ class Searcher:
         # The rarest words tell sections apart; the commonest would only cost time.
         # Words absent from the bodies (a synonym's, a title's) would only take their place.
         rarest = sorted((pages, t) for t in terms if (pages := self.reader.doc_frequency("body", t)))
-        for _pages, term in rarest[:SECTION_WORDS]:
+        if self.champions is not None and self.champions.has_positions:
+            for _pages, term in rarest[:SECTION_WORDS]:
+                for docnum, places in self.champions.positions("body", term, ordered).items():
+                    found[docnum][term] = places.tolist()
+            return found
+        for _pages, term in rarest[:SECTION_WORDS]:  # an older index: Whoosh's postings
             holding = ordered
             if self.champions is not None:
                 listed = self.champions.postings("body", term)
