@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from functools import lru_cache
 
 from whoosh.analysis import (
@@ -37,7 +38,9 @@ STOP_WORDS = frozenset(stopwords_for_language("fr")) | {
 STOP_WORDS = STOP_WORDS | {w.translate(accent_map) for w in STOP_WORDS}
 ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
 # Words, keeping an elided prefix attached so the filter can strip it.
-TOKEN_PATTERN = r"(?:\w+['’])?\w+(?:[-.]\w+)*"
+# (The elision follows the first run of letters: written this way, the pattern never
+# reads a word twice, as `(?:\w+['’])?\w+…` did when the word had no apostrophe.)
+TOKEN_PATTERN = r"\w+(?:['’]\w+)?(?:[-.]\w+)*"
 _TOKEN_RE = re.compile(TOKEN_PATTERN)
 # Snowball in pure Python is the costliest step of indexing and highlighting;
 # a vocabulary is small, so stems are cached.
@@ -58,6 +61,7 @@ class FrenchAnalyzer(Tokenizer):
         self.stem = stem
         self.acronyms = frozenset(acronyms)
         self._cache: dict[str, tuple[str, bool, bool]] = {}
+        self._indexed: dict[str, str] = {}  # raw word -> indexed term, "" for a stop word
         self.seen: set[str] | None = None  # while indexing: every raw word met
 
     def __eq__(self, other) -> bool:
@@ -96,27 +100,35 @@ class FrenchAnalyzer(Tokenizer):
 
     def term_positions(self, value: str) -> dict[str, list[int]]:
         """Each indexed term of `value` with its positions: what the index stores,
-        without building a token per word (see `FrenchPositions`). For a
-        `Sectioned` text, also records where each of its parts begins."""
+        without building a token per word. For a `Sectioned` text, also records
+        where each of its parts begins."""
         parts = value.parts if isinstance(value, Sectioned) else [value]
         bounds = value.bounds if isinstance(value, Sectioned) else []
-        found: dict[str, list[int]] = {}
-        cache = self._cache
-        pos = None
-        i = 0
+        found: dict[str, list[int]] = defaultdict(list)
+        indexed = self._indexed
+        at = 0  # the next kept word's position; stop words count only before the first
+        started = False
         for part in parts:
-            bounds.append(i if pos is None else pos + 1)
+            bounds.append(at)
             for raw in _TOKEN_RE.findall(part):
-                i += 1
-                text, stopped, _acronym = cache.get(raw) or self.term(raw)
-                if stopped:
-                    continue
-                pos = i - 1 if pos is None else pos + 1
-                if text in found:
-                    found[text].append(pos)
-                else:
-                    found[text] = [pos]
+                text = indexed.get(raw)
+                if text is None:
+                    text = self._indexed_term(raw)
+                if text:
+                    found[text].append(at)
+                    at += 1
+                    started = True
+                elif not started:
+                    at += 1
         return found
+
+    def _indexed_term(self, raw: str) -> str:
+        """`term`'s text, "" for a stop word: what `term_positions` keeps of a word."""
+        text, stopped, _acronym = self.term(raw)
+        if len(self._indexed) >= self.CACHE_SIZE:
+            self._indexed.clear()
+        text = self._indexed[raw] = "" if stopped else text
+        return text
 
     def terms(self, value: str) -> set[str]:
         """The distinct indexed terms of `value`."""

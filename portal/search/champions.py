@@ -67,12 +67,12 @@ class ChampionBuilder:
             if len(phrase) > 1:
                 self.phrases.setdefault(phrase[0], set()).add(tuple(phrase))
         self.phrase_docs: dict[str, dict[tuple[str, ...], array]] = {f: {} for f in FIELDS}
-        self.boost = 1.0
+        self.boosts = array("d")  # per document
+        self.field_boosts: dict[str, float] = {}
         self.attributes: list[tuple[str, str]] = []  # (type, top) per document
         self.ids: dict[str, dict[str, int]] = {f: {} for f in FIELDS}
         self.term = {f: array("I") for f in FIELDS}
         self.doc = {f: array("I") for f in FIELDS}
-        self.weight = {f: array("f") for f in FIELDS}
         self.count = {f: array("I") for f in FIELDS}  # positions of each posting
         self.positions = {f: array("I") for f in FIELDS}  # all of them, posting after posting
         self.length = {f: array("I") for f in FIELDS}  # per document
@@ -81,7 +81,7 @@ class ChampionBuilder:
     def start(self, doc_type: str, top: str, boost: float) -> None:
         """A new document: the next Whoosh document number."""
         self.docnum += 1
-        self.boost = boost
+        self.boosts.append(boost)
         self.attributes.append((doc_type, top))
         for lengths in self.length.values():
             lengths.append(0)
@@ -90,11 +90,10 @@ class ChampionBuilder:
         """The terms of one field of the current document, with their positions;
         returns the field's length (its words, stop words left out)."""
         ids = self.ids[field]
-        scale = field_boost * self.boost
+        self.field_boosts[field] = field_boost
         counts = [len(p) for p in found.values()]
         self.term[field].extend([ids.setdefault(t, len(ids)) for t in found])
         self.doc[field].extend([self.docnum] * len(found))
-        self.weight[field].extend([c * scale for c in counts])
         self.count[field].extend(counts)
         self.positions[field].extend(chain.from_iterable(found.values()))
         length = self.length[field][self.docnum] = sum(counts)
@@ -122,10 +121,12 @@ class ChampionBuilder:
         gather = np.repeat(starts[by] - (ends - counts), counts) + np.arange(ends[-1] if len(ends) else 0)
         offsets = np.zeros(len(names) + 1, dtype=np.int64)
         np.cumsum(np.bincount(terms, minlength=len(names)), out=offsets[1:])
+        docs = np.frombuffer(self.doc[field], dtype=np.uint32)[by]
+        # Whoosh's weight: frequency × the field's boost × the document's.
+        scale = np.frombuffer(self.boosts, dtype=np.float64)[docs] if len(docs) else np.empty(0)
+        weights = (counts * self.field_boosts.get(field, 1.0) * scale).astype(np.float32)
         found = self._sorted[field] = Postings(
-            names=[names[i] for i in order], offsets=offsets,
-            docs=np.frombuffer(self.doc[field], dtype=np.uint32)[by],
-            weights=np.frombuffer(self.weight[field], dtype=np.float32)[by],
+            names=[names[i] for i in order], offsets=offsets, docs=docs, weights=weights,
             position_offsets=np.concatenate(([0], ends)).astype(np.int64),
             positions=np.frombuffer(self.positions[field], dtype=np.uint32)[gather],
             lengths=np.frombuffer(self.length[field], dtype=np.uint32),

@@ -73,13 +73,14 @@ class BulkWriter(SegmentWriter):
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
-        lengths = self.per_document_reader() if self.codec.length_stats else None
-        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        # The pool holds the fields without lengths (ids, the vocabulary): Whoosh would
+        # look up a length of 0 for each of their postings, which `None` gives at once.
+        assert not any(self.schema[name].scorable for name in self.schema.names()
+                       if name not in FIELDS), "a scored field outside the bulk fields"
+        self.fieldwriter.add_postings(self.schema, None, self.pool.iter_postings())
         for name in FIELDS:
             self._write_field(name)
         self.fieldwriter.close()
-        if lengths:
-            lengths.close()
 
     def _write_field(self, name: str) -> None:
         """One text field's postings, word after word, a block at a time: what

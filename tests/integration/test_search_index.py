@@ -68,7 +68,13 @@ def test_every_posting_and_its_statistics_are_whooshs(both):
 def test_the_other_fields_and_the_stored_values_are_whooshs(both):
     ours, theirs, documents, *_ = both
     for field in ("url", "page", "kind", "type", "top", "words"):
-        assert list(ours.lexicon(field)) == list(theirs.lexicon(field))
+        words = list(theirs.lexicon(field))
+        assert words and list(ours.lexicon(field)) == words
+        for word in words:
+            assert postings(ours, field, word) == postings(theirs, field, word), (field, word)
+            mine, whooshs = ours.term_info(field, word), theirs.term_info(field, word)
+            assert (mine.doc_frequency(), mine.min_length(), mine.max_length()) == \
+                (whooshs.doc_frequency(), whooshs.min_length(), whooshs.max_length())
     for docnum in range(len(documents) + 1):
         assert ours.stored_fields(docnum) == theirs.stored_fields(docnum)
 

@@ -149,3 +149,15 @@ def test_a_sectioned_text_is_indexed_as_its_joined_parts_and_knows_where_each_be
         upper = text.bounds[k + 1] if k + 1 < len(parts) else float("inf")
         for term in analyzer.terms(part):
             assert any(text.bounds[k] <= p < upper for p in found[term])
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from("ab'’-. \té1_"), max_size=40) | texts)
+def test_the_word_pattern_cuts_words_as_the_earlier_one_did(text):
+    """`\\w+(?:['’]\\w+)?…` reads each word once; `(?:\\w+['’])?\\w+…`, the pattern it
+    replaced, read the words without an apostrophe twice. Same words."""
+    import re
+
+    from portal.search.analysis import TOKEN_PATTERN
+
+    assert re.findall(TOKEN_PATTERN, text) == re.findall(r"(?:\w+['’])?\w+(?:[-.]\w+)*", text)
