@@ -663,9 +663,11 @@ def run_corpus(corpus: Corpus, items, cases, args, rows: list[Row]) -> dict:
 
 LANDMARKS = [  # (path suffix, function, label): third-party steps worth naming
     ("flask/testing.py", "open", "whole request through the test client"),
-    ("whoosh/searching.py", "search_with_collector", "whoosh: match, score, collect"),
-    ("whoosh/searching.py", "highlights", "whoosh: Hit.highlights (snippets)"),
-    ("whoosh/spelling.py", "suggest", "whoosh: spelling corrector"),
+    ("portal/search/query.py", "rank", "portal: candidates and scores (champion lists)"),
+    ("portal/search/query.py", "_positions", "portal: words' positions (section choice)"),
+    ("portal/search/snippets.py", "snippet", "portal: snippets"),
+    ("portal/search/query.py", "correct", "portal: typo correction (RapidFuzz)"),
+    ("whoosh/codec/whoosh3.py", "stored_fields", "whoosh: stored fields"),
     ("whoosh/searching.py", "refresh", "whoosh: searcher refresh"),
     ("sqlalchemy/orm/session.py", "commit", "SQLAlchemy commit (search log)"),
     ("flask/json/__init__.py", "jsonify", "Flask jsonify"),
