@@ -32,7 +32,9 @@ SKIP_FILES = {"404.html", "portail.html"}
 # Link lists: neither a section to point at nor text of the page (their words are
 # other pages' titles).
 SKIP_SECTIONS = {"pour aller plus loin", "sources", "voir aussi"}
-BLOCK_REMOVE = ".//a[contains(@class,'headerlink')] | .//script | .//style | .//nav | .//audio"
+# Diagrams go too: their source (« A[...] --> B[...] ») is no prose to show in a snippet.
+BLOCK_REMOVE = (".//a[contains(@class,'headerlink')] | .//script | .//style | .//nav | .//audio"
+                " | .//pre[contains(@class,'mermaid')]")
 META_FILE = "search-meta.json"
 PARALLEL_FROM = 500  # pages
 # Definitions and hub pages answer many queries a little: guides should win a tie.

@@ -222,8 +222,8 @@ class Searcher:
         total, ranked = self.rank(query, types, sections, max(RESCORED, page * limit))
         terms, prefixes = query_terms(query)
         shown = ranked[(page - 1) * limit : page * limit]
-        positions = self._positions([docnum for _score, docnum in shown], terms)
         typed = frozenset(self.stemmed.terms(text))
+        positions = self._positions([docnum for _score, docnum in shown], terms, typed)
         hits = [self._hit(docnum, score, terms, prefixes, positions[docnum], typed)
                 for score, docnum in shown]
         found = Results(text, total, hits)
@@ -344,13 +344,18 @@ class Searcher:
             filters.append(Or([Term("top", s) for s in sections]))
         return And(filters) if filters else None
 
-    def _positions(self, docnums: list[int], terms) -> dict[int, dict[str, list[int]]]:
-        """Where each query word stands in the body of each of these documents."""
+    def _positions(self, docnums: list[int], terms,
+                   typed: frozenset[str] = frozenset()) -> dict[int, dict[str, list[int]]]:
+        """Where the query's words stand in the body of each of these documents: the
+        words typed first (a synonym's words are rarer, but not what the reader wrote),
+        the rarest first."""
         found: dict[int, dict[str, list[int]]] = {docnum: {} for docnum in docnums}
         ordered = sorted(docnums)
         # The rarest words tell sections apart; the commonest would only cost time.
         # Words absent from the bodies (a synonym's, a title's) would only take their place.
-        rarest = sorted((pages, t) for t in terms if (pages := self.reader.doc_frequency("body", t)))
+        frequency = {t: self.reader.doc_frequency("body", t) for t in terms}
+        rarest = [(frequency[t], t) for t in sorted(
+            (t for t in terms if frequency[t]), key=lambda t: (t not in typed, frequency[t], t))]
         if self.champions is not None and self.champions.has_positions:
             for _pages, term in rarest[:SECTION_WORDS]:
                 for docnum, places in self.champions.positions("body", term, ordered).items():

@@ -60,3 +60,20 @@ def test_results_found_through_a_corrected_word_name_it_with_its_accents(real_bu
     # A query whose words are all the site's own gets no suggestion.
     assert searcher.search("maturité du PMO").suggestion is None
     assert searcher.search("valeur acquise").suggestion is None
+
+
+def test_snippets_show_the_words_typed_before_their_synonyms(real_build):
+    """« valeur acquise » also reads its synonyms (earned value, EV, BCWP: « budgeted
+    cost of work performed »), whose words are rarer; the extract still shows the words
+    the reader typed, in the section that holds them."""
+    searcher = Searcher(real_build[1].generation / "index")
+    for hit in searcher.search("valeur acquise", limit=10).hits[:5]:
+        assert "<mark>valeur</mark> <mark>acquise</mark>" in hit.snippet.lower() \
+            or "<mark>valeur acquise</mark>" in hit.snippet.lower(), (hit.url, hit.snippet)
+
+
+def test_diagrams_sources_are_not_text(real_build):
+    searcher = Searcher(real_build[1].generation / "index")
+    for query in ("flowchart", "cadrage charte plan de communication"):
+        for hit in searcher.search(query, limit=10).hits:
+            assert "flowchart" not in hit.snippet and "--&gt;" not in hit.snippet, hit.url
