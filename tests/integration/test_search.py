@@ -219,6 +219,16 @@ def test_a_query_naming_a_page_opens_it_at_the_top(search_app):
     assert first["url"] == "/pilotage/valeur-acquise/#previsions"
 
 
+def test_the_search_page_names_a_result_by_its_page_then_its_section(search_app):
+    client = search_app.test_client()
+    html = client.get("/search", query_string={"q": "piloter prévisions"}).get_data(as_text=True)
+    assert ('<strong>Piloter par la valeur acquise</strong>'
+            '<span class="portal-result__section"> › Prévisions</span>') in html
+    # A glossary entry is named by its own heading, under « Glossaire ».
+    html = client.get("/search", query_string={"q": "copil"}).get_data(as_text=True)
+    assert "<strong>Comité de pilotage (COPIL, steering committee)</strong>" in html
+
+
 def test_header_search_box_sends_readers_to_the_search_page(search_app):
     html = search_app.test_client().get("/").get_data(as_text=True)
     assert 'class="portal-search" action="search" method="get"' in html
