@@ -59,8 +59,8 @@ class Postings:
 class ChampionBuilder:
     """Collects (word, document, weight) while the index is written."""
 
-    def __init__(self, phrases=()) -> None:
-        self.docnum = -1
+    def __init__(self, phrases=(), first: int = 0) -> None:
+        self.docnum = first - 1
         # Known phrases (tuples of indexed words), by first word.
         self.phrases: dict[str, set[tuple[str, ...]]] = {}
         for phrase in phrases:
@@ -96,12 +96,41 @@ class ChampionBuilder:
         self.doc[field].extend([self.docnum] * len(found))
         self.count[field].extend(counts)
         self.positions[field].extend(chain.from_iterable(found.values()))
-        length = self.length[field][self.docnum] = sum(counts)
+        length = self.length[field][-1] = sum(counts)  # the current document's
         for first in self.phrases.keys() & found.keys():
             for phrase in self.phrases[first]:
                 if all(w in found for w in phrase[1:]) and _consecutive(found, phrase):
                     self.phrase_docs[field].setdefault(phrase, array("I")).append(self.docnum)
         return length
+
+    def analyse(self, values: dict, analyzer, boosts: dict[str, float]) -> dict[str, int]:
+        """Analyse and add the text fields of the current document (`values` as given
+        to the writer: a `Sectioned` body records where its sections begin); returns
+        each field's length."""
+        return {field: self.add(field, analyzer.term_positions(values.get(field) or ""),
+                                boosts[field])
+                for field in FIELDS}
+
+    def merge(self, other: ChampionBuilder) -> None:
+        """Append what `other` collected, on the documents that follow this builder's."""
+        assert other.docnum - len(other.boosts) == self.docnum, "documents out of order"
+        for field in FIELDS:
+            ids = self.ids[field]
+            names = sorted(other.ids[field], key=other.ids[field].__getitem__)
+            renumber = np.array([ids.setdefault(name, len(ids)) for name in names] or [0],
+                                dtype=np.uint32)
+            self.term[field].frombytes(
+                renumber[np.frombuffer(other.term[field], dtype=np.uint32)].tobytes())
+            for mine, theirs in ((self.doc, other.doc), (self.count, other.count),
+                                 (self.positions, other.positions),
+                                 (self.length, other.length)):
+                mine[field].extend(theirs[field])
+            for phrase, docs in other.phrase_docs[field].items():
+                self.phrase_docs[field].setdefault(phrase, array("I")).extend(docs)
+        self.field_boosts.update(other.field_boosts)
+        self.boosts.extend(other.boosts)
+        self.attributes.extend(other.attributes)
+        self.docnum = other.docnum
 
     def postings(self, field: str) -> Postings:
         """Every posting of a field, by word (in alphabetical order) then document."""

@@ -23,6 +23,7 @@ import yaml
 from whoosh import index
 
 from .analysis import ELISION, Sectioned, french_analyzer
+from .champions import FIELDS as CHAMPION_FIELDS
 from .champions import ChampionBuilder
 from .fields import VOCABULARY_URL, make_schema
 from .synonyms import load_synonyms
@@ -37,6 +38,7 @@ BLOCK_REMOVE = (".//a[contains(@class,'headerlink')] | .//script | .//style | ./
                 " | .//pre[contains(@class,'mermaid')]")
 META_FILE = "search-meta.json"
 PARALLEL_FROM = 500  # pages
+PARALLEL_DOCUMENTS = 4000
 # Definitions and hub pages answer many queries a little: guides should win a tie.
 # A glossary entry is a short document, which BM25 favours over a whole guide;
 # 0.1 was the best of 0.4, 0.2 and 0.1 on tests/search/relevance.yml.
@@ -174,22 +176,42 @@ def quiz_documents(quizzes_dir: Path) -> Iterator[Document]:
                        "Formation › Quiz", description, [Section("", "", description)])
 
 
-def index_documents(documents, index_dir: Path, groups, acronyms) -> int:
-    """Write the index; returns the number of documents (pages, entries, quizzes)."""
+def index_documents(documents, index_dir: Path, groups, acronyms,
+                    workers: int | None = None) -> int:
+    """Write the index; returns the number of documents (pages, entries, quizzes).
+
+    Analysing the text is half of the work: from `PARALLEL_DOCUMENTS` documents on
+    (or when `workers` is given), it is shared among processes, one per core, each
+    analysing a run of consecutive documents while this one writes the runs already
+    analysed; the result is the same index (a test holds it so)."""
     index_dir.mkdir(parents=True, exist_ok=True)
     ix = index.create_in(str(index_dir), make_schema(frozenset(acronyms)))
-    count = 0
-    analyzer = ix.schema["body"].analyzer
-    builder = ChampionBuilder(known_phrases(groups, analyzer))
+    documents = list(documents)
+    phrases = known_phrases(groups, ix.schema["body"].analyzer)
+    builder = ChampionBuilder(phrases)
     writer = BulkWriter(ix, builder, limitmb=256)
     analyzer = writer.schema["body"].analyzer  # the writer's own copy: the one that runs
     analyzer.seen = set()  # every raw word met, for the vocabulary
+    boosts = {name: writer.schema[name].format.field_boost for name in CHAMPION_FIELDS}
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 8) if len(documents) >= PARALLEL_DOCUMENTS else 1
     try:
-        for document in documents:
-            values = document.fields()
-            builder.start(document.type, document.top, float(values.get("_boost", 1.0)))
-            writer.add_document(**values)
-            count += 1
+        if workers > 1:
+            for start, part, bounds, seen in _analysed_runs(documents, phrases, acronyms,
+                                                            boosts, workers):
+                builder.merge(part)
+                analyzer.seen |= seen
+                for docnum, document in enumerate(documents[start : start + len(bounds)], start):
+                    values = document.fields()
+                    values["bounds"] = bounds[docnum - start]
+                    values["_lengths"] = {f: builder.length[f][docnum] for f in CHAMPION_FIELDS}
+                    writer.add_document(**values)
+        else:
+            for document in documents:
+                values = document.fields()
+                builder.start(document.type, document.top, float(values.get("_boost", 1.0)))
+                values["_lengths"] = builder.analyse(values, analyzer, boosts)
+                writer.add_document(**values)
         builder.start("", "", 1.0)
         writer.add_document(url=VOCABULARY_URL, page=VOCABULARY_URL, kind="vocabulary",
                             words=" ".join(sorted(words := vocabulary(analyzer.seen, acronyms))))
@@ -201,11 +223,37 @@ def index_documents(documents, index_dir: Path, groups, acronyms) -> int:
     writer.commit()
     builder.write(index_dir)
     (index_dir / META_FILE).write_text(
-        json.dumps({"synonyms": groups, "documents": count,
+        json.dumps({"synonyms": groups, "documents": len(documents),
                     "spellings": {w: a for w, a in words.items() if a != w}}, ensure_ascii=False),
         encoding="utf-8",
     )
-    return count
+    return len(documents)
+
+
+def _analysed_runs(documents, phrases, acronyms, boosts, workers: int):
+    """(first document number, its run's builder, the run's section bounds, the raw
+    words met) for runs of consecutive documents, in order, analysed by `workers`
+    processes. Runs are small enough for the writing to start early."""
+    size = max(1, -(-len(documents) // (workers * 4)))
+    runs = [(start, documents[start : start + size], phrases, acronyms, boosts)
+            for start in range(0, len(documents), size)]
+    with ProcessPoolExecutor(max_workers=workers,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from pool.map(_analyse_run, runs)
+
+
+def _analyse_run(run) -> tuple[int, ChampionBuilder, list[list[int]], set[str]]:
+    start, documents, phrases, acronyms, boosts = run
+    analyzer = french_analyzer(stem=True, acronyms=frozenset(acronyms))
+    analyzer.seen = set()
+    builder = ChampionBuilder(phrases, first=start)
+    bounds = []
+    for document in documents:
+        values = document.fields()
+        builder.start(document.type, document.top, float(values.get("_boost", 1.0)))
+        builder.analyse(values, analyzer, boosts)
+        bounds.append(values["bounds"])
+    return start, builder, bounds, analyzer.seen
 
 
 def known_phrases(groups, stemmed) -> list[tuple[str, ...]]:
@@ -230,7 +278,7 @@ def vocabulary(raw_words, acronyms) -> dict[str, str]:
     the index compares them, each with its accented spelling to show a reader."""
     exact = french_analyzer(stem=False, acronyms=frozenset(acronyms))
     words: dict[str, str] = {}
-    for raw in raw_words:
+    for raw in sorted(raw_words):  # in order: the same spellings whatever the set's history
         text, stopped, _acronym = exact.term(raw)
         if not stopped and len(text) > 1 and text.isalpha():
             spelling = ELISION.sub("", raw).lower()

@@ -32,8 +32,9 @@ from .champions import FIELDS, ChampionBuilder
 
 
 class BulkWriter(SegmentWriter):
-    """A segment writer whose text fields (`champions.FIELDS`) are analysed once,
-    collected by `builder`, and written in blocks at commit."""
+    """A segment writer whose text fields (`champions.FIELDS`) are analysed and
+    collected by `builder` beforehand (`ChampionBuilder.analyse`), and written in
+    blocks at commit."""
 
     def __init__(self, ix, builder: ChampionBuilder, **kwargs) -> None:
         super().__init__(ix, **kwargs)
@@ -41,11 +42,14 @@ class BulkWriter(SegmentWriter):
 
     def add_document(self, **fields) -> None:
         """As Whoosh's, for this index's fields: no vectors, no spelling field, no
-        columns but the lengths; `_boost` is the only boost."""
+        columns but the lengths; `_boost` is the only boost. The text fields are
+        stored (when the schema says so) and their lengths, `_lengths`, recorded: the
+        builder holds their postings."""
         self._check_state()
         schema = self.schema
         docnum = self.docnum
         boost = float(fields.pop("_boost", 1.0))
+        text_lengths = fields.pop("_lengths", {})
         perdoc = self.perdocwriter
         perdoc.start_doc(docnum)
         try:
@@ -56,8 +60,7 @@ class BulkWriter(SegmentWriter):
                 field = schema[name]
                 length = 0
                 if name in FIELDS:
-                    found = field.analyzer.term_positions(value)
-                    length = self.builder.add(name, found, field.format.field_boost)
+                    length = text_lengths.get(name, 0)
                 elif field.indexed:
                     for text, frequency, weight, value_bytes in field.index(value):
                         self.pool.add((name, text, docnum, weight * boost, value_bytes))

@@ -105,3 +105,27 @@ def test_the_positions_beside_the_index_are_the_analysers(both):
         found = lists.positions(field, word, docnums)
         assert {d: p.tolist() for d, p in found.items()} == where, (field, word)
     assert lists.positions("body", "motquinexistepas", docnums) == {}
+
+
+def test_analysing_in_several_processes_writes_the_same_index(both, real_build, tmp_path):
+    ours, _theirs, documents, folder, *_ = both
+    groups, acronyms = load_synonyms(real_build[0].content_dir)
+    index_documents(documents, tmp_path / "parallel", groups, acronyms, workers=2)
+    parallel = index.open_dir(str(tmp_path / "parallel"))
+    with parallel.reader() as shared:
+        for field in ours.indexed_field_names():
+            words = list(ours.lexicon(field))
+            assert list(shared.lexicon(field)) == words, field
+            for word in words:
+                assert postings(shared, field, word) == postings(ours, field, word), (field, word)
+        for docnum in range(len(documents) + 1):
+            assert shared.stored_fields(docnum) == ours.stored_fields(docnum)
+            for field in FIELDS:
+                assert shared.doc_field_length(docnum, field) == ours.doc_field_length(docnum, field)
+    files = sorted(p.relative_to(folder) for p in folder.rglob("*") if p.suffix in {".npy", ".json"})
+    assert len(files) > 20
+    for name in files:
+        if name.suffix == ".npy":
+            assert np.array_equal(np.load(folder / name), np.load(tmp_path / "parallel" / name)), name
+        else:
+            assert (folder / name).read_text() == (tmp_path / "parallel" / name).read_text(), name
