@@ -589,7 +589,7 @@ def seed(engine: sa.Engine, catalog: Catalog, args: argparse.Namespace) -> dict[
             sink.flush()
             phases["search log"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            rebuild_item_stats(conn)  # the daily sums submit_attempt keeps, for rows inserted here
+            rebuild_item_stats(conn)  # rows inserted here are not queued: sum them all now
             phases["item analysis daily sums"] = time.perf_counter() - t0
             if not sqlite:
                 for table in ("users", "search_queries"):

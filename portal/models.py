@@ -8,6 +8,7 @@ from portal.learning.models import (
     Certificate,
     ChoicePicksDaily,
     ItemStatsDaily,
+    ItemStatsPending,
     PageRead,
     PathEnrollment,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "Certificate",
     "ChoicePicksDaily",
     "ItemStatsDaily",
+    "ItemStatsPending",
     "PageRead",
     "PathEnrollment",
     "SearchClick",

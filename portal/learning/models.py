@@ -1,5 +1,6 @@
 """Learning records: attempt tokens, attempts and answers, pages read, paths, certificates;
-and the daily sums per question that the item analysis reads (kept by `item_stats`)."""
+and the daily sums per question that the item analysis reads, with the attempts not yet
+added to them (kept by `item_stats`)."""
 
 from __future__ import annotations
 
@@ -104,6 +105,18 @@ class ChoicePicksDaily(Base):
     choice: orm.Mapped[str] = orm.mapped_column(sa.Text, primary_key=True)  # ids have no length limit
     day: orm.Mapped[dt.date] = orm.mapped_column(primary_key=True)
     n: orm.Mapped[int]
+
+
+class ItemStatsPending(Base):
+    """An attempt recorded but not yet added to the daily sums: `item_stats` adds it
+    when a report is read, and deletes this row in the same transaction."""
+
+    __tablename__ = "item_stats_pending"
+    __table_args__ = {"info": {"derived": True}, "sqlite_with_rowid": False}
+
+    attempt_id: orm.Mapped[str] = orm.mapped_column(
+        sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class PageRead(Base):

@@ -1,7 +1,7 @@
 """The one module that writes learning records: attempts, pages read, and, in the
-same transactions, path starts and certificates (`path_records`); and the attempt
-tokens they check (signed, not stored: `tokens`). Scoring itself is
-`scoring.grade_attempt`."""
+same transactions, path starts and certificates (`path_records`) and the queue of
+attempts the item analysis has yet to add up (`item_stats`); and the attempt tokens
+they check (signed, not stored: `tokens`). Scoring itself is `scoring.grade_attempt`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy import orm
 
 from portal.accounts.models import User, utcnow
 
-from .item_stats import record_item_stats
+from .item_stats import QUEUE_ATTEMPT
 from .models import Answer, Attempt, AttemptToken, Certificate, PageRead, PathEnrollment
 from .path_records import insert_if_absent, lock_learner, paths_with_step, record_step
 from .progress import PathState, path_states
@@ -35,13 +35,34 @@ _ATTEMPT_BY_TOKEN = sa.select(Attempt).where(Attempt.token == sa.bindparam("toke
 _FIND_LEGACY_TOKEN = sa.select(_tokens.c.user_id, _tokens.c.quiz_id, _tokens.c.seed, _tokens.c.issued_at).where(
     _tokens.c.token == sa.bindparam("token"))
 _INSERT_ANSWERS = sa.insert(Answer.__table__)
+_ATTEMPT_COLUMNS = tuple(c.name for c in _attempts.columns)
+
+
+# PostgreSQL: the attempt (ON CONFLICT (token) DO NOTHING), its answers and its place in the
+# item analysis's queue in one statement, where there were an insert for the attempt and one
+# execution per answer (psycopg's executemany). The answers come as one JSON array and are
+# inserted only when the attempt is, in question order. Its one row is the attempt's id; no
+# row means the token was used.
+_RECORD_IN_ONE_STATEMENT = (
+    sa.text(
+        f"WITH new_attempt AS (INSERT INTO attempts ({', '.join(_ATTEMPT_COLUMNS)}) "
+        f"VALUES ({', '.join(':' + c for c in _ATTEMPT_COLUMNS)}) "
+        "ON CONFLICT (token) DO NOTHING RETURNING id), "
+        "new_answers AS (INSERT INTO answers (attempt_id, question_id, response, mark, max_mark, correct) "
+        "SELECT new_attempt.id, e.value ->> 'question_id', e.value -> 'response', "
+        "(e.value ->> 'mark')::float8, (e.value ->> 'max_mark')::float8, (e.value ->> 'correct')::boolean "
+        "FROM new_attempt, json_array_elements(:answers) WITH ORDINALITY AS e(value, n) ORDER BY e.n), "
+        "queued AS (INSERT INTO item_stats_pending (attempt_id) SELECT id FROM new_attempt) "
+        "SELECT id FROM new_attempt"
+    ).bindparams(*(sa.bindparam(c, type_=_attempts.c[c].type) for c in _ATTEMPT_COLUMNS),
+                 sa.bindparam("answers", type_=sa.JSON))
+)
 
 
 @dataclass(frozen=True)
 class NewAttempt:
-    """An attempt just inserted: the attributes of `Attempt` that the response and
-    `record_item_stats` read. A plain object, as building ORM instances would cost
-    more than inserting the rows."""
+    """An attempt just inserted: the attributes of `Attempt` that the response reads. A
+    plain object, as building ORM instances would cost more than inserting the rows."""
 
     id: str
     token: str
@@ -126,7 +147,7 @@ def submit_attempt(
 
     Everything is checked and graded before the first write; then the attempt, its
     answers, what it changes on `catalog`'s paths (when it passes a quiz of a path)
-    and the item sums are written in one short transaction.
+    and its place in the item analysis's queue are written in one short transaction.
     """
     token = find_token(session, user, quiz, token_value, signer)
     now = now or utcnow()
@@ -168,31 +189,39 @@ def submit_attempt(
         },
     }
     answer_rows = [
-        {"attempt_id": row["id"], "question_id": q.id, "response": q.response, "mark": q.mark,
-         "max_mark": q.max_mark, "correct": q.correct}
+        {"question_id": q.id, "response": q.response, "mark": q.mark, "max_mark": q.max_mark,
+         "correct": q.correct}
         for q in result.questions
     ]
-    # Core inserts: one statement for the answers (the ORM would send one per answer to
-    # get their ids back).
     attempt = NewAttempt(**row)
+    postgres = session.get_bind().dialect.name == "postgresql"
     try:
         # ON CONFLICT (token) DO NOTHING: a token used before (a replay, or a concurrent
         # submission that committed first) inserts nothing, and its attempt is returned.
-        if not insert_if_absent(session, _attempts, row, ["token"]):
+        if postgres:
+            inserted = session.execute(_RECORD_IN_ONE_STATEMENT,
+                                       {**row, "answers": answer_rows}).first() is not None
+        else:
+            inserted = insert_if_absent(session, _attempts, row, ["token"])
+        if not inserted:
             existing = recorded_attempt(session, token)
             if existing is None:  # deleted in between (with its learner): nothing to give back
                 raise RecordError(409, "Envoi simultané du même jeton : rouvrez le quiz.")
             return existing, False
-        session.execute(_INSERT_ANSWERS, answer_rows)
-        if quiz.max_attempts and attempts_count(session, user.id, quiz.id) > quiz.max_attempts:
-            session.rollback()
-            raise RecordError(
-                409, f"Nombre maximal de tentatives atteint pour ce quiz ({quiz.max_attempts})."
-            )
+        if not postgres:
+            # Core inserts: one statement for the answers (the ORM would send one per
+            # answer to get their ids back).
+            session.execute(_INSERT_ANSWERS, [{"attempt_id": row["id"], **a} for a in answer_rows])
+            # SQLite: the count before the insert was read outside the write lock (its
+            # transaction starts at the first write); PostgreSQL read it under the learner's.
+            if quiz.max_attempts and attempts_count(session, user.id, quiz.id) > quiz.max_attempts:
+                session.rollback()
+                raise RecordError(
+                    409, f"Nombre maximal de tentatives atteint pour ce quiz ({quiz.max_attempts})."
+                )
+            session.execute(QUEUE_ATTEMPT, {"attempt_id": row["id"]})
         if paths:
             record_step(session, user, catalog, paths)
-        # Last: concurrent submissions of a quiz wait on the same rows of daily sums.
-        record_item_stats(session, attempt)  # the item analysis's daily sums, same transaction
         session.commit()
     except sa.exc.IntegrityError:
         # The same token submitted concurrently, should the insert still collide: the

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from portal.accounts.models import User
+from portal.learning.item_stats import catch_up_item_stats
 from portal.learning.models import Attempt, ChoicePicksDaily, ItemStatsDaily, PageRead, PathEnrollment
 from portal.learning.progress import step_states
 from portal.learning.quizzes import Catalog
@@ -216,9 +217,12 @@ def score_distribution(session, filters: Filters) -> list[dict[str, Any]]:
 
 
 # -- questions (item analysis) -----------------------------------------------------------------------
-# Read from the daily sums that portal.learning.item_stats keeps as attempts are recorded:
-# a few rows per question and day, never the answers themselves.
+# Read from the daily sums of portal.learning.item_stats, first brought up to date with the
+# attempts recorded since the last report: a few rows per question and day, never the
+# answers themselves.
 def item_analysis(session, catalog: Catalog, filters: Filters, repo_url: str = ""):
+    if catch_up_item_stats(session.connection()):
+        session.commit()
     d = ItemStatsDaily
     query = (
         sa.select(d.quiz_id, d.question_id, sa.func.sum(d.n), sa.func.max(d.max_mark), sa.func.sum(d.sum_x),

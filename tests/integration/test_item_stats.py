@@ -1,10 +1,13 @@
-"""The item analysis's daily sums: kept by `submit_attempt`, backfilled by migration 0003,
-and read by the report with the same figures as a count over the answers."""
+"""The item analysis's daily sums: attempts queued by `submit_attempt` and added when the
+report reads them (`catch_up_item_stats`), backfilled by migration 0003, and read by the
+report with the same figures as a count over the answers, concurrent submissions and
+catch-ups included."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 from collections import Counter, defaultdict
 
 import pytest
@@ -18,11 +21,11 @@ from sqlalchemy import orm
 from portal.accounts.models import User
 from portal.accounts.service import create_user
 from portal.db import make_engine, session_scope
-from portal.learning.item_stats import rebuild_item_stats
-from portal.learning.models import Answer, Attempt, ChoicePicksDaily, ItemStatsDaily
+from portal.learning.item_stats import catch_up_item_stats, rebuild_item_stats
+from portal.learning.models import Answer, Attempt, ChoicePicksDaily, ItemStatsDaily, ItemStatsPending
 from portal.learning.quizzes import Catalog, Quiz
-from portal.learning.records import issue_token, submit_attempt
-from portal.learning.scoring import option_ids
+from portal.learning.records import RecordError, issue_token, submit_attempt
+from portal.learning.scoring import AnswerError, option_ids
 from portal.learning.tokens import TokenSigner
 from portal.migrations import alembic_config, upgrade
 from portal.reports.items import ItemSums, discrimination, facility
@@ -124,31 +127,167 @@ def reported(session, catalog: Catalog, filters: Filters) -> dict[tuple[str, str
     return {(r["quiz"], r["question"]): {k: r[k] for k in keys} for r in item_analysis(session, catalog, filters)}
 
 
-def test_submitted_attempts_keep_the_daily_sums_equal_to_the_answers(engine):
-    rng = random.Random(7)
-    quizzes = [fixture_quiz(), fixture_quiz(id="strict", partial_credit=False)]
-    catalog = Catalog(quizzes={q.id: q for q in quizzes})
-    people = learners(engine, 5)
-    for _ in range(40):
-        when = DAY + dt.timedelta(days=rng.randrange(4), seconds=rng.randrange(86_400))
-        quiz = rng.choice(quizzes)
-        submit(engine, rng.choice(people), quiz, random_answers(quiz, rng), when)
-
-    # The sums kept at each submission are those recomputed from the answers in SQL…
+def queued(engine) -> list[str]:
     with engine.connect() as conn:
-        kept = daily_rows(conn)
+        return sorted(conn.scalars(sa.select(ItemStatsPending.attempt_id)))
+
+
+def catch_up(engine) -> bool:
+    with engine.begin() as conn:
+        return catch_up_item_stats(conn)
+
+
+def rebuilt_rows(engine) -> tuple[list, list]:
+    """Both tables recomputed by `rebuild_item_stats`, in a transaction rolled back."""
+    with engine.connect() as conn:
         rebuild_item_stats(conn)
-        rebuilt = daily_rows(conn)
+        rows = daily_rows(conn)
         conn.rollback()
+    return rows
+
+
+def assert_same_sums(kept: tuple[list, list], rebuilt: tuple[list, list]) -> None:
     assert [r[:5] for r in kept[0]] == [r[:5] for r in rebuilt[0]]  # keys, n, answers given as choices
     assert [r[5:] for r in kept[0]] == [pytest.approx(r[5:], rel=1e-9, abs=1e-9) for r in rebuilt[0]]
     assert kept[1] == rebuilt[1] and kept[1]
+
+
+def answers_summed(engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(sa.select(sa.func.coalesce(sa.func.sum(ItemStatsDaily.n), 0)))
+
+
+def test_caught_up_sums_equal_the_sums_rebuilt_from_the_answers(engine):
+    rng = random.Random(7)
+    quizzes = [fixture_quiz(), fixture_quiz(id="strict", partial_credit=False)]
+    catalog = Catalog(quizzes={q.id: q for q in quizzes})
+    questions = len(quizzes[0].questions)
+    people = learners(engine, 5)
+    recorded = []
+    for i in range(40):
+        when = DAY + dt.timedelta(days=rng.randrange(4), seconds=rng.randrange(86_400))
+        quiz = rng.choice(quizzes)
+        recorded.append(submit(engine, rng.choice(people), quiz, random_answers(quiz, rng), when).id)
+        if i in (14, 29):
+            assert catch_up(engine)  # in three steps: the sums add up across catch-ups
+    # A submission only queues its attempt; the sums wait for the next catch-up.
+    assert queued(engine) == sorted(recorded[30:])
+    assert answers_summed(engine) == 30 * questions
+
+    assert catch_up(engine)
+    assert queued(engine) == [] and answers_summed(engine) == 40 * questions
+    with engine.connect() as conn:
+        kept = daily_rows(conn)
+    assert not catch_up(engine)  # nothing queued: nothing written, nothing added twice
+    with engine.connect() as conn:
+        assert daily_rows(conn) == kept
+    rebuilt = rebuilt_rows(engine)
+    assert_same_sums(kept, rebuilt)
     # …and the report gives what a count over the answers gives, with or without filters.
     windows = [Filters(), Filters(quiz="strict"), Filters(start=(DAY + dt.timedelta(days=1)).date(),
                                                           end=(DAY + dt.timedelta(days=2)).date())]
     with orm_session(engine) as s:
         for filters in windows:
             assert reported(s, catalog, filters) == from_answers(s, filters), filters
+
+
+def test_rebuild_leaves_queued_attempts_to_the_catch_up(engine):
+    rng = random.Random(3)
+    quiz = fixture_quiz()
+    questions = len(quiz.questions)
+    people = learners(engine, 2)
+    for _ in range(6):
+        submit(engine, rng.choice(people), quiz, random_answers(quiz, rng), DAY)
+    assert catch_up(engine)
+    later = [submit(engine, rng.choice(people), quiz, random_answers(quiz, rng), DAY).id for _ in range(4)]
+    with engine.begin() as conn:
+        rebuild_item_stats(conn)
+    # The rebuild counts the attempts added up before; the queued ones stay queued…
+    assert answers_summed(engine) == 6 * questions and queued(engine) == sorted(later)
+    # …and the next catch-up adds them once.
+    assert catch_up(engine)
+    assert answers_summed(engine) == 10 * questions and queued(engine) == []
+    with engine.connect() as conn:
+        kept = daily_rows(conn)
+    assert_same_sums(kept, rebuilt_rows(engine))
+
+
+def test_only_recorded_attempts_are_queued(engine):
+    quiz = fixture_quiz(max_attempts=2)
+    (person,) = learners(engine, 1)
+    rng = random.Random(5)
+    with orm_session(engine) as s:
+        first_token = issue_token(s, person, quiz, SIGNER).token
+        first, _ = submit_attempt(s, person, quiz, first_token, random_answers(quiz, rng), now=DAY, signer=SIGNER)
+        with pytest.raises(AnswerError):  # answers that can't be graded
+            submit_attempt(s, person, quiz, issue_token(s, person, quiz, SIGNER).token, {"unique": ["z"]},
+                           now=DAY, signer=SIGNER)
+        s.rollback()
+        second, _ = submit_attempt(s, person, quiz, issue_token(s, person, quiz, SIGNER).token,
+                                   random_answers(quiz, rng), now=DAY, signer=SIGNER)
+        with pytest.raises(RecordError):  # the limit is reached
+            submit_attempt(s, person, quiz, SIGNER.sign(person.id, quiz.id).token, random_answers(quiz, rng),
+                           now=DAY, signer=SIGNER)
+        s.rollback()
+        replayed, created = submit_attempt(s, person, quiz, first_token, random_answers(quiz, rng),
+                                           now=DAY, signer=SIGNER)
+        assert (replayed.id, created) == (first.id, False)
+    assert queued(engine) == sorted([first.id, second.id])
+
+
+def test_concurrent_submissions_and_catch_ups_keep_the_sums_exact(engine):
+    """Submissions of one quiz on one day (the same rows of sums) while reports catch up."""
+    quiz = fixture_quiz()
+    catalog = Catalog(quizzes={quiz.id: quiz})
+    people = learners(engine, 6)
+    per_learner = 8
+    start = threading.Barrier(len(people) + 2)
+    submitting = threading.Event()
+    submitting.set()
+    caught_up_meanwhile: list[bool] = []
+    failures: list[BaseException] = []
+
+    def submitter(index: int, person: User) -> None:
+        rng = random.Random(index)
+        try:
+            start.wait()
+            for k in range(per_learner):
+                submit(engine, person, quiz, random_answers(quiz, rng), DAY + dt.timedelta(seconds=k))
+        except BaseException as exc:  # noqa: BLE001 -- reported by the main thread
+            failures.append(exc)
+
+    def reporter() -> None:
+        try:
+            start.wait()
+            while submitting.is_set():
+                with orm_session(engine) as s:
+                    caught_up_meanwhile.append(catch_up_item_stats(s.connection()))
+                    s.commit()
+                    item_analysis(s, catalog, Filters())  # the report's own catch-up, then its reads
+        except BaseException as exc:  # noqa: BLE001
+            failures.append(exc)
+
+    submitters = [threading.Thread(target=submitter, args=(i, p)) for i, p in enumerate(people)]
+    reporters = [threading.Thread(target=reporter) for _ in range(2)]
+    for thread in submitters + reporters:
+        thread.start()
+    for thread in submitters:
+        thread.join(120)
+    submitting.clear()
+    for thread in reporters:
+        thread.join(120)
+    assert not failures, failures
+    assert any(caught_up_meanwhile)  # catch-ups did run among the submissions
+
+    total = len(people) * per_learner
+    with orm_session(engine) as s:
+        assert reported(s, catalog, Filters()) == from_answers(s, Filters())
+        assert next(iter(reported(s, catalog, Filters()).values()))["reponses"] == total
+    assert queued(engine) == []
+    assert answers_summed(engine) == total * len(quiz.questions)
+    with engine.connect() as conn:
+        kept = daily_rows(conn)
+    assert_same_sums(kept, rebuilt_rows(engine))
 
 
 def test_date_window_counts_attempts_by_their_day(engine):
@@ -232,3 +371,34 @@ def test_migration_0003_backfills_answers_recorded_before_it(empty_database_url)
     assert not any(i["name"].startswith("ix_attempts_quiz_user") for i in inspector.get_indexes("attempts"))
     engine.dispose()
 
+
+
+def test_migration_0004_downgrade_adds_the_queued_attempts_to_the_sums(empty_database_url):
+    url = empty_database_url
+    upgrade(url)
+    engine = make_engine(url)
+    rng = random.Random(11)
+    quiz = fixture_quiz()
+    (person,) = learners(engine, 1)
+    submit(engine, person, quiz, random_answers(quiz, rng), DAY)
+    assert catch_up(engine)
+    for _ in range(3):
+        submit(engine, person, quiz, random_answers(quiz, rng), DAY + dt.timedelta(days=1))
+    assert len(queued(engine)) == 3
+    with engine.connect() as conn:  # what a report would read now
+        catch_up_item_stats(conn)
+        expected = daily_rows(conn)
+        conn.rollback()
+    engine.dispose()
+
+    command.downgrade(alembic_config(url), "0003")  # the code of 0003 expects the sums complete
+    engine = make_engine(url)
+    assert "item_stats_pending" not in sa.inspect(engine).get_table_names()
+    with engine.connect() as conn:
+        assert daily_rows(conn) == expected
+    engine.dispose()
+    upgrade(url)  # and back: the queue starts empty, every attempt being in the sums
+    engine = make_engine(url)
+    assert queued(engine) == []
+    assert answers_summed(engine) == 4 * len(quiz.questions)
+    engine.dispose()

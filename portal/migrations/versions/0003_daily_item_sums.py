@@ -13,8 +13,6 @@ Create Date: 2026-11-25 19:24:51.771608
 from alembic import op
 import sqlalchemy as sa
 
-from portal.learning.item_stats import rebuild_item_stats
-
 
 revision = '0003'
 down_revision = '0002'
@@ -54,7 +52,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_attempts_quiz_user_submitted', ['quiz_id', 'user_id', 'submitted_at', 'id', 'passed'], unique=False)
 
     # ### end Alembic commands ###
-    rebuild_item_stats(op.get_bind())
+    _backfill(op.get_bind())
 
 
 def downgrade() -> None:
@@ -67,3 +65,36 @@ def downgrade() -> None:
     op.drop_table('item_stats_daily')
     op.drop_table('choice_picks_daily')
     # ### end Alembic commands ###
+
+
+def _backfill(conn) -> None:
+    """Both daily tables from every answer: `item_stats.rebuild_item_stats` as it was at
+    this revision (it now leaves out the attempts queued in a table 0004 creates)."""
+    if conn.dialect.name == "postgresql":
+        day = "CAST(t.submitted_at AS DATE)"
+        is_list = "json_typeof(a.response) = 'array'"
+        elements = f"json_array_elements_text(CASE WHEN {is_list} THEN a.response ELSE '[]' END) AS choice"
+        choice = "choice"
+    else:
+        day = "date(t.submitted_at)"
+        is_list = "json_type(a.response) = 'array'"
+        elements, choice = "json_each(a.response) AS choice", "choice.value"
+    conn.execute(sa.text("DELETE FROM choice_picks_daily"))
+    conn.execute(sa.text("DELETE FROM item_stats_daily"))
+    y = "(t.score - a.mark)"
+    conn.execute(sa.text(
+        "INSERT INTO item_stats_daily (quiz_id, question_id, day, n, n_choice_answers, max_mark, "
+        "sum_x, sum_x2, sum_y, sum_y2, sum_xy) "
+        f"SELECT t.quiz_id, a.question_id, {day}, count(*), "
+        f"sum(CASE WHEN {is_list} THEN 1 ELSE 0 END), max(a.max_mark), "
+        f"sum(a.mark), sum(a.mark * a.mark), sum({y}), sum({y} * {y}), sum(a.mark * {y}) "
+        "FROM answers a JOIN attempts t ON t.id = a.attempt_id "
+        f"GROUP BY t.quiz_id, a.question_id, {day}"
+    ))
+    conn.execute(sa.text(
+        "INSERT INTO choice_picks_daily (quiz_id, question_id, day, choice, n) "
+        f"SELECT t.quiz_id, a.question_id, {day}, {choice}, count(*) "
+        f"FROM answers a JOIN attempts t ON t.id = a.attempt_id, {elements} "
+        f"WHERE {is_list} AND NOT a.correct "
+        f"GROUP BY t.quiz_id, a.question_id, {day}, {choice}"
+    ))
