@@ -263,11 +263,13 @@ class Searcher:
         if allowed is not None:
             scores[~allowed] = 0
         candidates = np.flatnonzero(scores)
-        if len(candidates) > window:
+        found = len(candidates)
+        if found > window:
             candidates = candidates[np.argpartition(-scores[candidates], window)[:window]]
         ranked = self._exact_scores(parts, prefixed, sorted(candidates.tolist()))
         ranked.sort(key=lambda item: (-item[0], item[1]))
-        return int(np.count_nonzero(scores)), ranked
+        # Every candidate checked (a quoted phrase's order included): the count is exact.
+        return (len(ranked) if found <= window else found), ranked
 
     def _exact_scores(self, parts, prefixed, docnums: list[int]) -> list[tuple[float, int]]:
         """The scores of these documents (ascending numbers): each word's BM25 weight

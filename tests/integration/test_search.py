@@ -229,6 +229,15 @@ def test_the_search_page_names_a_result_by_its_page_then_its_section(search_app)
     assert "<strong>Comité de pilotage (COPIL, steering committee)</strong>" in html
 
 
+def test_a_quoted_phrase_counts_only_the_pages_where_it_stands(search_app):
+    client = search_app.test_client()
+    found = search(client, '"délai glissant"').get_json()
+    assert found["total"] == 1 and len(found["results"]) == 1
+    # Both words are on that page, but not in this order: nothing to show, nothing counted.
+    found = search(client, '"glissant délai"').get_json()
+    assert found["total"] == 0 and found["results"] == []
+
+
 def test_header_search_box_sends_readers_to_the_search_page(search_app):
     html = search_app.test_client().get("/").get_data(as_text=True)
     assert 'class="portal-search" action="search" method="get"' in html
