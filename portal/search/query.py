@@ -413,7 +413,7 @@ class Searcher:
             snippet = make_snippet(text, self._matcher(best_matched, starts))
         if not snippet:
             snippet = escape(stored.get("description") or text[:200])
-        if typed and typed <= self.stemmed.terms(stored["title"]) and stored["kind"] == "page":
+        if stored["kind"] == "page" and self._names(stored["title"], typed, starts):
             anchor = heading = ""  # the page itself; the snippet still shows the best section
         url = f"{stored['page']}#{anchor}" if anchor else stored["url"]
         crumbs = " › ".join(p for p in [stored.get("crumbs") or "", stored["title"]] if p)
@@ -426,6 +426,16 @@ class Searcher:
             snippet=snippet,
             score=round(float(score or 0.0), 4),
         )
+
+    def _names(self, title: str, typed: frozenset[str], starts: tuple[str, ...]) -> bool:
+        """Whether the words typed are all in the title; while typing, the word being
+        typed may be the beginning of one of them."""
+        if not typed:
+            return False
+        title_terms = self.stemmed.terms(title)
+        rest = typed - title_terms
+        return not rest or (len(rest) == 1 and bool(starts)
+                            and any(t.startswith(starts) for t in title_terms))
 
     def _matcher(self, matched: frozenset[str], starts: tuple[str, ...]):
         """What a snippet marks: a word whose indexed term the query looks for, or

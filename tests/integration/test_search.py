@@ -214,6 +214,9 @@ def test_a_query_naming_a_page_opens_it_at_the_top(search_app):
     assert first["url"] == "/pilotage/valeur-acquise/"
     assert first["section"] == ""
     assert "<mark" in first["snippet"]
+    # While the reader types, the word begun counts when a word of the title begins so.
+    first = search(client, "piloter valeur acq", prefix="1").get_json()["results"][0]
+    assert first["url"] == "/pilotage/valeur-acquise/"
     # A word that is not in the title still leads to the section that holds it.
     first = search(client, "piloter prévisions").get_json()["results"][0]
     assert first["url"] == "/pilotage/valeur-acquise/#previsions"
