@@ -179,6 +179,32 @@ def restore(settings: Settings, fichier: str) -> None:
     click.echo(f"Restauration terminée : {sum(counts.values())} lignes ({_summary(counts)}).", err=True)
 
 
+@main.command("item-stats", help="Ajoute aux sommes de l'analyse des questions les tentatives "
+              "en attente (les rapports le font à leur lecture) ; --rebuild les recalcule toutes.")
+@click.option("--rebuild", is_flag=True, help="Recalcule les sommes depuis toutes les réponses.")
+@click.pass_obj
+def item_stats(settings: Settings, rebuild: bool) -> None:
+    import sqlalchemy as sa
+
+    from portal.db import make_engine
+    from portal.learning.item_stats import catch_up_item_stats, rebuild_item_stats
+    from portal.migrations import upgrade
+
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.begin() as conn:  # one transaction: the reports see all of it or none
+            waiting = conn.execute(sa.text("SELECT count(*) FROM item_stats_pending")).scalar_one()
+            if rebuild:
+                rebuild_item_stats(conn)
+            catch_up_item_stats(conn)
+    finally:
+        engine.dispose()
+    done = "recalculées" if rebuild else "à jour"
+    click.echo(f"Sommes de l'analyse des questions {done} ({waiting} tentative(s) en attente "
+               "ajoutée(s)).", err=True)
+
+
 def _summary(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {n}" for name, n in counts.items() if n)
 

@@ -110,3 +110,26 @@ def test_restore_refuses_a_file_that_is_not_a_backup(site_settings, tmp_path):
     result = cli(site_settings, f"sqlite:///{tmp_path / 'x.db'}", "restore", str(bogus))
     assert result.exit_code == 1
     assert "ce fichier n'est pas une sauvegarde du portail" in result.output
+
+
+def test_item_stats_command_catches_up_and_rebuilds(app, learner):
+    learner.submit(ANSWERS_ALL_WRONG)
+    learner.submit(ANSWERS_ALL_RIGHT)
+    settings = app.config["PORTAL"]
+    engine = sa.create_engine(settings.database_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM item_stats_pending")).scalar_one() == 2
+    result = cli(settings, settings.database_url, "item-stats")
+    assert result.exit_code == 0 and "2 tentative(s) en attente" in result.output, result.output
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM item_stats_pending")).scalar_one() == 0
+    engine.dispose()
+    items, picks = daily_sums(settings.database_url)
+    assert sum(row[3] for row in items) == 10 and sum(row[4] for row in picks) == 6
+    # Recomputed from every answer: the same sums, whatever was there.
+    engine = sa.create_engine(settings.database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE item_stats_daily SET n = n + 100"))
+    engine.dispose()
+    assert cli(settings, settings.database_url, "item-stats", "--rebuild").exit_code == 0
+    assert daily_sums(settings.database_url) == [items, picks]
