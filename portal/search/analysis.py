@@ -113,7 +113,7 @@ class FrenchAnalyzer(Tokenizer):
             for raw in _TOKEN_RE.findall(part):
                 text = indexed.get(raw)
                 if text is None:
-                    text = self._indexed_term(raw)
+                    text = self.indexed_term(raw)
                 if text:
                     found[text].append(at)
                     at += 1
@@ -122,8 +122,11 @@ class FrenchAnalyzer(Tokenizer):
                     at += 1
         return found
 
-    def _indexed_term(self, raw: str) -> str:
-        """`term`'s text, "" for a stop word: what `term_positions` keeps of a word."""
+    def indexed_term(self, raw: str) -> str:
+        """What the index keeps of a raw word: `term`'s text, "" for a stop word."""
+        found = self._indexed.get(raw)
+        if found is not None:
+            return found
         text, stopped, _acronym = self.term(raw)
         if len(self._indexed) >= self.CACHE_SIZE:
             self._indexed.clear()
@@ -132,12 +135,8 @@ class FrenchAnalyzer(Tokenizer):
 
     def terms(self, value: str) -> set[str]:
         """The distinct indexed terms of `value`."""
-        cache = self._cache
-        terms = set()
-        for raw in _TOKEN_RE.findall(value):
-            text, stopped, _acronym = cache.get(raw) or self.term(raw)
-            if not stopped:
-                terms.add(text)
+        terms = set(map(self.indexed_term, _TOKEN_RE.findall(value)))
+        terms.discard("")
         return terms
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
@@ -189,23 +188,14 @@ class Sectioned(str):
 
 
 class FrenchPositions(Positions):
-    """Whoosh's Positions format, fed by `FrenchAnalyzer.term_positions`: the format
-    of the text fields of indexes written before their positions moved beside the
-    index (`FrenchWeights`). Kept so that such an index still opens and answers."""
+    """The format of the text fields of indexes written before their positions moved
+    beside the index (`FrenchWeights`): kept so that such an index still opens and
+    answers until the next build."""
 
     def __setstate__(self, state) -> None:
         state.pop("builder", None)
         state.pop("field_name", None)
         self.__dict__.update(state)
-
-    def word_values(self, value, analyzer, **kwargs):
-        fast = getattr(analyzer, "term_positions", None)
-        if fast is None or not isinstance(value, str):
-            yield from super().word_values(value, analyzer, **kwargs)
-            return
-        boost = self.field_boost
-        for word, positions in fast(value).items():
-            yield (word, len(positions), len(positions) * boost, self.encode(positions))
 
 
 class FrenchWeights(Format):

@@ -440,11 +440,11 @@ class Searcher:
     def _matcher(self, matched: frozenset[str], starts: tuple[str, ...]):
         """What a snippet marks: a word whose indexed term the query looks for, or
         begins with a prefix being typed."""
-        cache, term = self.stemmed._cache, self.stemmed.term
+        indexed = self.stemmed.indexed_term
 
         def matches(raw: str) -> str | None:
-            text, stopped, _acronym = cache.get(raw) or term(raw)
-            if stopped or not (text in matched or (starts and text.startswith(starts))):
+            text = indexed(raw)
+            if not text or not (text in matched or (starts and text.startswith(starts))):
                 return None
             return text
 
