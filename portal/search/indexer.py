@@ -190,36 +190,26 @@ def index_documents(documents, index_dir: Path, groups, acronyms,
     phrases = known_phrases(groups, ix.schema["body"].analyzer)
     builder = ChampionBuilder(phrases)
     writer = BulkWriter(ix, builder, limitmb=256)
-    analyzer = writer.schema["body"].analyzer  # the writer's own copy: the one that runs
-    analyzer.seen = set()  # every raw word met, for the vocabulary
     boosts = {name: writer.schema[name].format.field_boost for name in CHAMPION_FIELDS}
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(documents) >= PARALLEL_DOCUMENTS else 1
+    seen: set[str] = set()  # every raw word met, for the vocabulary
     try:
-        if workers > 1:
-            for start, part, bounds, seen in _analysed_runs(documents, phrases, acronyms,
-                                                            boosts, workers):
-                builder.merge(part)
-                analyzer.seen |= seen
-                for docnum, document in enumerate(documents[start : start + len(bounds)], start):
-                    values = document.fields()
-                    values["bounds"] = bounds[docnum - start]
-                    values["_lengths"] = {f: builder.length[f][docnum] for f in CHAMPION_FIELDS}
-                    writer.add_document(**values)
-        else:
-            for document in documents:
+        for start, part, bounds, words_met in _analysed_runs(documents, phrases, acronyms,
+                                                             boosts, workers):
+            builder.merge(part)
+            seen |= words_met
+            for docnum, document in enumerate(documents[start : start + len(bounds)], start):
                 values = document.fields()
-                builder.start(document.type, document.top, float(values.get("_boost", 1.0)))
-                values["_lengths"] = builder.analyse(values, analyzer, boosts)
+                values["bounds"] = bounds[docnum - start]
+                values["_lengths"] = {f: builder.length[f][docnum] for f in CHAMPION_FIELDS}
                 writer.add_document(**values)
         builder.start("", "", 1.0)
         writer.add_document(url=VOCABULARY_URL, page=VOCABULARY_URL, kind="vocabulary",
-                            words=" ".join(sorted(words := vocabulary(analyzer.seen, acronyms))))
+                            words=" ".join(sorted(words := vocabulary(seen, acronyms))))
     except BaseException:
         writer.cancel()
         raise
-    finally:
-        analyzer.seen = None
     writer.commit()
     builder.write(index_dir)
     (index_dir / META_FILE).write_text(
@@ -233,7 +223,11 @@ def index_documents(documents, index_dir: Path, groups, acronyms,
 def _analysed_runs(documents, phrases, acronyms, boosts, workers: int):
     """(first document number, its run's builder, the run's section bounds, the raw
     words met) for runs of consecutive documents, in order, analysed by `workers`
-    processes. Runs are small enough for the writing to start early."""
+    processes (in this one when `workers` is 1). Runs are small enough for the
+    writing to start early."""
+    if workers <= 1:
+        yield _analyse_run((0, documents, phrases, acronyms, boosts))
+        return
     size = max(1, -(-len(documents) // (workers * 4)))
     runs = [(start, documents[start : start + size], phrases, acronyms, boosts)
             for start in range(0, len(documents), size)]
