@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import bisect
 import json
-import threading
 from array import array
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
 import numpy as np
+
+from .per_index import PerIndex
 
 DEPTH = 1000
 FIELDS = ("title", "section", "tags", "body")
@@ -317,19 +318,15 @@ def _consecutive(found: dict[str, list[int]], phrase: tuple[str, ...]) -> bool:
                for start in found[phrase[0]])
 
 
-_loaded: dict[Path, ChampionLists] = {}
-_lock = threading.Lock()
+def _load(index_dir: Path) -> ChampionLists | None:
+    if not (index_dir / FOLDER / "terms.json").is_file():
+        return None  # an index written before the lists were
+    return ChampionLists(index_dir)
+
+
+_lists = PerIndex(_load)
 
 
 def champion_lists(index_dir: Path) -> ChampionLists | None:
     """The lists of an index, loaded once per process; None for an index without."""
-    index_dir = Path(index_dir).resolve()
-    with _lock:
-        found = _loaded.get(index_dir)
-        if found is None:
-            if not (index_dir / FOLDER / "terms.json").is_file():
-                return None
-            while len(_loaded) >= 3:  # earlier generations, replaced by later builds
-                del _loaded[next(iter(_loaded))]
-            found = _loaded[index_dir] = ChampionLists(index_dir)
-        return found
+    return _lists.get(index_dir)

@@ -27,6 +27,7 @@ from .analysis import fold, french_analyzer
 from .champions import champion_lists
 from .fields import SEARCH_FIELDS
 from .indexer import META_FILE
+from .per_index import PerIndex
 from .snippets import snippet as make_snippet
 
 MAX_QUERY_LENGTH = 500
@@ -530,25 +531,21 @@ class VocabularyCorrector:
         return self.reader.doc_frequency("body", self.stemmed.term(word)[0])
 
 
-_vocabularies: dict[Path, dict[str, list[str]]] = {}
-_vocabulary_lock = threading.Lock()
+def _read_vocabulary(_index_dir: Path, reader) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for word in reader.lexicon("words"):  # in order
+        text = word.decode("utf-8")
+        found.setdefault(text[:1], []).append(text)
+    return found
+
+
+_vocabularies = PerIndex(_read_vocabulary)
 
 
 def vocabulary(path: Path, reader) -> dict[str, list[str]]:
     """The words a typo may be corrected to, by first letter, sorted: read once per
     process and index generation (threads share it)."""
-    path = Path(path).resolve()
-    with _vocabulary_lock:
-        found = _vocabularies.get(path)
-        if found is None:
-            found = {}
-            for word in reader.lexicon("words"):  # in order
-                text = word.decode("utf-8")
-                found.setdefault(text[:1], []).append(text)
-            while len(_vocabularies) >= 3:  # earlier generations
-                del _vocabularies[next(iter(_vocabularies))]
-            _vocabularies[path] = found
-        return found
+    return _vocabularies.get(path, reader)
 
 
 class SearchEngine:
