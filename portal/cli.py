@@ -184,17 +184,15 @@ def restore(settings: Settings, fichier: str) -> None:
 @click.option("--rebuild", is_flag=True, help="Recalcule les sommes depuis toutes les réponses.")
 @click.pass_obj
 def item_stats(settings: Settings, rebuild: bool) -> None:
-    import sqlalchemy as sa
-
     from portal.db import make_engine
-    from portal.learning.item_stats import catch_up_item_stats, rebuild_item_stats
+    from portal.learning.item_stats import catch_up_item_stats, queued_attempts, rebuild_item_stats
     from portal.migrations import upgrade
 
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         with engine.begin() as conn:  # one transaction: the reports see all of it or none
-            waiting = conn.execute(sa.text("SELECT count(*) FROM item_stats_pending")).scalar_one()
+            waiting = queued_attempts(conn)
             if rebuild:
                 rebuild_item_stats(conn)
             catch_up_item_stats(conn)

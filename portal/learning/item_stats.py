@@ -39,6 +39,11 @@ _ADDED = ("n", "n_choice_answers", "sum_x", "sum_x2", "sum_y", "sum_y2", "sum_xy
 _ANY_QUEUED = sa.text("SELECT EXISTS (SELECT 1 FROM item_stats_pending)")
 
 
+def queued_attempts(conn: sa.Connection) -> int:
+    """How many recorded attempts the daily sums have yet to add."""
+    return conn.execute(sa.select(sa.func.count()).select_from(ItemStatsPending)).scalar_one()
+
+
 def catch_up_item_stats(conn: sa.Connection) -> bool:
     """Add the queued attempts to the daily sums and take them off the queue, in the
     caller's transaction (the caller commits); False when none was queued."""
