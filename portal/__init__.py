@@ -36,7 +36,6 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from portal import db, errors, limits, openapi, security, site_files, views
     from portal.accounts import views as account_views
-    from portal.accounts.current import load_user
     from portal.db import make_engine
     from portal.learning import views as learning_views
     from portal.reports import views as report_views
@@ -46,7 +45,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     limits.init_app(app)
     errors.init_app(app)
-    app.before_request(load_user)
     app.register_blueprint(views.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(account_views.bp)

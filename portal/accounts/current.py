@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from functools import wraps
 
 import sqlalchemy as sa
@@ -12,7 +13,25 @@ from portal import db
 
 from .models import User
 
-_USER_BY_ID = sa.select(User.__table__).where(User.__table__.c.id == sa.bindparam("id"))
+_users = User.__table__
+_USER_BY_ID = sa.select(_users.c.id, _users.c.email, _users.c.name, _users.c.role, _users.c.team,
+                        _users.c.password_hash).where(_users.c.id == sa.bindparam("id"))
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """Who is signed in, as a request sees them: read once per request and never written
+    through (an ORM instance would cost more to build than the row costs to read)."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    team: str | None
+
+    @classmethod
+    def of(cls, user: User | sa.Row) -> SignedIn:
+        return cls(id=user.id, email=user.email, name=user.name, role=user.role, team=user.team)
 
 
 def _from_trusted_proxy() -> bool:
@@ -39,9 +58,9 @@ def client_address() -> str:
     return remote
 
 
-def load_user() -> None:
-    """before_request: set g.user from the SSO header (header mode) or the session."""
-    g.user = None
+def _load_user() -> SignedIn | None:
+    """Who is signed in: the SSO header (header mode, from a trusted proxy) or the session,
+    checked against the database."""
     settings = current_app.config["PORTAL"]
     if settings.auth == "header":
         identity = request.headers.get(settings.auth_header, "").strip()
@@ -51,16 +70,15 @@ def load_user() -> None:
             s = db.session()
             user = user_from_header(s, identity, request.headers.get(settings.team_header))
             s.commit()
-            g.user = user
-            return
+            return SignedIn.of(user)
         # The header from anyone else is ignored: fall back to the session.
     user_id = session.get("user_id")
     if isinstance(user_id, int):
-        # Read as a row, not loaded into the session: every signed-in request does this, and
-        # nothing writes through g.user (a third of the cost of an ORM load).
-        row = db.session().execute(_USER_BY_ID, {"id": user_id}).first()
+        # A Core row on the session's connection, not an ORM load through the session.
+        row = db.session().connection().execute(_USER_BY_ID, {"id": user_id}).first()
         if row is not None and session.get("auth_version") == _auth_version(row):
-            g.user = User(**row._mapping)
+            return SignedIn.of(row)
+    return None
 
 
 def _auth_version(user: User | sa.Row) -> str:
@@ -79,8 +97,26 @@ def sign_out() -> None:
     session.clear()
 
 
-def current_user() -> User | None:
-    return g.get("user")
+def current_user() -> SignedIn | None:
+    """The signed-in person, read from the database on first use in a request (a request
+    that never asks, such as the health check or a search, reads nothing)."""
+    if "user" not in g:
+        g.user = _load_user()
+    return g.user
+
+
+def claimed_user_id() -> int | None:
+    """The learner id the signed session cookie names, not checked against the database.
+
+    Only for what is checked again before anything is recorded or shown: an attempt
+    token is signed for this id, and the submission verifies the learner (a token given
+    to a cookie whose account is gone, or whose password changed since, records
+    nothing). In header mode, and for anything else, `current_user()`.
+    """
+    if current_app.config["PORTAL"].auth == "header":
+        return current_user_id()
+    user_id = session.get("user_id")
+    return user_id if isinstance(user_id, int) and session.get("auth_version") else None
 
 
 def current_user_id() -> int | None:

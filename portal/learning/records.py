@@ -91,17 +91,18 @@ def attempts_count(session: orm.Session, user_id: int, quiz_id: str) -> int:
     return session.scalar(_COUNT_ATTEMPTS, {"user_id": user_id, "quiz_id": quiz_id}) or 0
 
 
-def check_attempts_left(session: orm.Session, user: User, quiz: Quiz) -> None:
-    if quiz.max_attempts and attempts_count(session, user.id, quiz.id) >= quiz.max_attempts:
+def check_attempts_left(session: orm.Session, user_id: int, quiz: Quiz) -> None:
+    if quiz.max_attempts and attempts_count(session, user_id, quiz.id) >= quiz.max_attempts:
         raise RecordError(
             409, f"Nombre maximal de tentatives atteint pour ce quiz ({quiz.max_attempts})."
         )
 
 
-def issue_token(session: orm.Session, user: User, quiz: Quiz, signer: TokenSigner) -> IssuedToken:
-    """A signed token for one attempt: nothing is written (see `tokens`)."""
-    check_attempts_left(session, user, quiz)
-    return signer.sign(user.id, quiz.id)
+def issue_token(session: orm.Session, user_id: int, quiz: Quiz, signer: TokenSigner) -> IssuedToken:
+    """A signed token for one attempt by this learner: nothing is written (see `tokens`),
+    and the database is read only to count the attempts of a quiz that limits them."""
+    check_attempts_left(session, user_id, quiz)
+    return signer.sign(user_id, quiz.id)
 
 
 def read_token(session: orm.Session, signer: TokenSigner, value: Any) -> IssuedToken:
@@ -157,7 +158,7 @@ def submit_attempt(
         if quiz.max_attempts:
             # One submission at a time per learner, so that the limit holds under concurrent ones.
             lock_learner(session, user.id)
-            check_attempts_left(session, user, quiz)
+            check_attempts_left(session, user.id, quiz)
         result = grade_attempt(quiz, answers)  # AnswerError: nothing recorded
     except (RecordError, AnswerError):
         # A token already used gives its attempt back, whatever comes with it this time

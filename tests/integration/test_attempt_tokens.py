@@ -141,3 +141,49 @@ def test_a_token_signed_with_a_fallback_key_is_accepted(app, learner):
     assert refused(learner.submit(ANSWERS_ALL_RIGHT, token=old), 400, "Jeton de tentative inconnu")
     app.config["SECRET_KEY_FALLBACKS"] = ["ancienne-cle"]
     assert learner.submit(ANSWERS_ALL_RIGHT, token=old).status_code == 201
+
+
+def statements_during(app, call) -> list[str]:
+    """The SQL statements the app's engine runs while `call()` does."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    engine = app.extensions["portal.engine"]
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_opening_a_quiz_reads_the_database_only_to_count_limited_attempts(app, learner):
+    opened = {}
+    assert statements_during(app, lambda: opened.update(learner.open_quiz("essentiel"))) == []
+    assert opened["token"].startswith(PREFIX)
+    limited = statements_during(app, lambda: opened.update(learner.open_quiz("limite")))
+    assert any("count(" in s.lower() for s in limited) and opened["token"].startswith(PREFIX)
+
+
+def test_a_token_opened_with_a_revoked_session_records_nothing(app, learner):
+    # The token is signed for the learner the cookie names without asking the database;
+    # the submission checks the learner, so a cookie whose password changed, or whose
+    # account is gone, records nothing.
+    user_id = user_id_of(app, learner.email)
+    csrf = learner.csrf()
+    with app.extensions["portal.engine"].begin() as conn:
+        conn.execute(sa.text("UPDATE users SET password_hash = :h WHERE id = :id"),
+                     {"h": "argon2-du-nouveau-mot-de-passe", "id": user_id})
+    token = learner.open_quiz()["token"]
+    assert token is not None  # signed for the cookie's id, not checked yet
+    assert learner.client.get("/api/me").get_json()["user"] is None
+    response = learner.client.post("/api/quizzes/essentiel/attempts", json={"token": token, "answers": ANSWERS_ALL_RIGHT},
+                                   headers={"X-CSRFToken": csrf})
+    assert response.status_code == 401 and count(app, "attempts") == 0
+    with app.extensions["portal.engine"].begin() as conn:
+        conn.execute(sa.text("DELETE FROM users WHERE id = :id"), {"id": user_id})
+    response = learner.client.post("/api/quizzes/essentiel/attempts", json={"token": token, "answers": ANSWERS_ALL_RIGHT},
+                                   headers={"X-CSRFToken": csrf})
+    assert response.status_code == 401 and count(app, "attempts") == 0

@@ -54,7 +54,7 @@ def learners(engine, count: int) -> list[User]:
 
 def submit(engine, user: User, quiz: Quiz, answers: dict, when: dt.datetime) -> Attempt:
     with orm_session(engine) as s:
-        token = issue_token(s, user, quiz, SIGNER)
+        token = issue_token(s, user.id, quiz, SIGNER)
         attempt, created = submit_attempt(s, user, quiz, token.token, answers, now=when, signer=SIGNER)
         assert created
         return attempt
@@ -217,13 +217,13 @@ def test_only_recorded_attempts_are_queued(engine):
     (person,) = learners(engine, 1)
     rng = random.Random(5)
     with orm_session(engine) as s:
-        first_token = issue_token(s, person, quiz, SIGNER).token
+        first_token = issue_token(s, person.id, quiz, SIGNER).token
         first, _ = submit_attempt(s, person, quiz, first_token, random_answers(quiz, rng), now=DAY, signer=SIGNER)
         with pytest.raises(AnswerError):  # answers that can't be graded
-            submit_attempt(s, person, quiz, issue_token(s, person, quiz, SIGNER).token, {"unique": ["z"]},
+            submit_attempt(s, person, quiz, issue_token(s, person.id, quiz, SIGNER).token, {"unique": ["z"]},
                            now=DAY, signer=SIGNER)
         s.rollback()
-        second, _ = submit_attempt(s, person, quiz, issue_token(s, person, quiz, SIGNER).token,
+        second, _ = submit_attempt(s, person, quiz, issue_token(s, person.id, quiz, SIGNER).token,
                                    random_answers(quiz, rng), now=DAY, signer=SIGNER)
         with pytest.raises(RecordError):  # the limit is reached
             submit_attempt(s, person, quiz, SIGNER.sign(person.id, quiz.id).token, random_answers(quiz, rng),

@@ -58,7 +58,7 @@ def session(engine) -> sa.orm.Session:
 def take_quiz(engine, user: User, catalog: Catalog, answers: dict, token: str | None = None):
     quiz = catalog.quizzes["essentiel"]
     with session(engine) as s:
-        token = token or issue_token(s, user, quiz, SIGNER).token
+        token = token or issue_token(s, user.id, quiz, SIGNER).token
         attempt, _created = submit_attempt(s, user, quiz, token, answers, signer=SIGNER, catalog=catalog)
         return attempt
 
@@ -132,7 +132,7 @@ def test_a_certificate_is_issued_once(engine, catalog):
     read(engine, lea, catalog, GUIDE)
     quiz = catalog.quizzes["essentiel"]
     with session(engine) as s:
-        token = issue_token(s, lea, quiz, SIGNER).token
+        token = issue_token(s, lea.id, quiz, SIGNER).token
     first = take_quiz(engine, lea, catalog, ANSWERS_ALL_RIGHT, token=token)
     code = certificates(engine, lea)["lire-puis-reussir"]
     again = take_quiz(engine, lea, catalog, ANSWERS_ALL_RIGHT, token=token)  # a replay
@@ -160,7 +160,7 @@ def test_the_last_two_steps_done_at_once_certify_the_path_once(engine, catalog):
     for i in range(6):
         lea = learner(engine, f"lea{i}@example.com")
         with session(engine) as s:
-            token = issue_token(s, lea, quiz, SIGNER).token
+            token = issue_token(s, lea.id, quiz, SIGNER).token
         barrier = threading.Barrier(2)
         failures = []
 
