@@ -12,11 +12,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm
+from sqlalchemy.dialects import sqlite
 
 from portal.accounts.models import User, utcnow
+from portal.json_provider import column_dumps
 
 from .item_stats import QUEUE_ATTEMPT
-from .models import Answer, Attempt, AttemptToken, Certificate, PageRead, PathEnrollment
+from .models import Attempt, AttemptToken, Certificate, PageRead, PathEnrollment
 from .path_records import insert_if_absent, lock_learner, paths_with_step, record_step
 from .progress import PathState, path_states
 from .quizzes import Catalog, Quiz
@@ -34,8 +36,20 @@ _ATTEMPT_BY_TOKEN = sa.select(Attempt).where(Attempt.token == sa.bindparam("toke
 # Tokens issued before they were signed (`tokens`): read, never written any more.
 _FIND_LEGACY_TOKEN = sa.select(_tokens.c.user_id, _tokens.c.quiz_id, _tokens.c.seed, _tokens.c.issued_at).where(
     _tokens.c.token == sa.bindparam("token"))
-_INSERT_ANSWERS = sa.insert(Answer.__table__)
 _ATTEMPT_COLUMNS = tuple(c.name for c in _attempts.columns)
+# SQLite: the attempt (ON CONFLICT (token) DO NOTHING; its id comes back when it is
+# inserted), then its answers in one statement from one JSON array, in question order,
+# instead of one execution per answer (each response is the JSON text SQLAlchemy would
+# have stored), then its place in the queue. Fewer statements also mean fewer times
+# the thread lets go of the GIL while it holds the write lock.
+_INSERT_ATTEMPT = (sqlite.insert(_attempts).on_conflict_do_nothing(index_elements=["token"])
+                   .returning(_attempts.c.id))
+_INSERT_ANSWERS = sa.text(
+    "INSERT INTO answers (attempt_id, question_id, response, mark, max_mark, correct) "
+    "SELECT :attempt_id, json_extract(value, '$.question_id'), json_extract(value, '$.response'), "
+    "json_extract(value, '$.mark'), json_extract(value, '$.max_mark'), json_extract(value, '$.correct') "
+    "FROM json_each(:answers) ORDER BY key"
+)
 
 
 # PostgreSQL: the attempt (ON CONFLICT (token) DO NOTHING), its answers and its place in the
@@ -195,24 +209,27 @@ def submit_attempt(
         for q in result.questions
     ]
     attempt = NewAttempt(**row)
-    postgres = session.get_bind().dialect.name == "postgresql"
+    # Core statements on the session's connection: the ORM's own execute would cost more
+    # than the statements, and nothing here needs an identity map.
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
     try:
         # ON CONFLICT (token) DO NOTHING: a token used before (a replay, or a concurrent
         # submission that committed first) inserts nothing, and its attempt is returned.
         if postgres:
-            inserted = session.execute(_RECORD_IN_ONE_STATEMENT,
-                                       {**row, "answers": answer_rows}).first() is not None
+            inserted = connection.execute(_RECORD_IN_ONE_STATEMENT, {**row, "answers": answer_rows}).first()
         else:
-            inserted = insert_if_absent(session, _attempts, row, ["token"])
-        if not inserted:
+            inserted = connection.execute(_INSERT_ATTEMPT, row).first()
+        if inserted is None:
             existing = recorded_attempt(session, token)
             if existing is None:  # deleted in between (with its learner): nothing to give back
                 raise RecordError(409, "Envoi simultané du même jeton : rouvrez le quiz.")
             return existing, False
         if not postgres:
-            # Core inserts: one statement for the answers (the ORM would send one per
-            # answer to get their ids back).
-            session.execute(_INSERT_ANSWERS, [{"attempt_id": row["id"], **a} for a in answer_rows])
+            connection.execute(_INSERT_ANSWERS, {
+                "attempt_id": row["id"],
+                "answers": column_dumps([{**a, "response": column_dumps(a["response"])} for a in answer_rows]),
+            })
             # SQLite: the count before the insert was read outside the write lock (its
             # transaction starts at the first write); PostgreSQL read it under the learner's.
             if quiz.max_attempts and attempts_count(session, user.id, quiz.id) > quiz.max_attempts:
@@ -220,7 +237,7 @@ def submit_attempt(
                 raise RecordError(
                     409, f"Nombre maximal de tentatives atteint pour ce quiz ({quiz.max_attempts})."
                 )
-            session.execute(QUEUE_ATTEMPT, {"attempt_id": row["id"]})
+            connection.execute(QUEUE_ATTEMPT, {"attempt_id": row["id"]})
         if paths:
             record_step(session, user, catalog, paths)
         session.commit()
