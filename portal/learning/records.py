@@ -12,7 +12,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm
-from sqlalchemy.dialects import sqlite
 
 from portal.accounts.models import User, utcnow
 from portal.json_provider import column_dumps
@@ -37,13 +36,11 @@ _ATTEMPT_BY_TOKEN = sa.select(Attempt).where(Attempt.token == sa.bindparam("toke
 _FIND_LEGACY_TOKEN = sa.select(_tokens.c.user_id, _tokens.c.quiz_id, _tokens.c.seed, _tokens.c.issued_at).where(
     _tokens.c.token == sa.bindparam("token"))
 _ATTEMPT_COLUMNS = tuple(c.name for c in _attempts.columns)
-# SQLite: the attempt (ON CONFLICT (token) DO NOTHING; its id comes back when it is
-# inserted), then its answers in one statement from one JSON array, in question order,
-# instead of one execution per answer (each response is the JSON text SQLAlchemy would
-# have stored), then its place in the queue. Fewer statements also mean fewer times
-# the thread lets go of the GIL while it holds the write lock.
-_INSERT_ATTEMPT = (sqlite.insert(_attempts).on_conflict_do_nothing(index_elements=["token"])
-                   .returning(_attempts.c.id))
+# SQLite: the attempt (`insert_if_absent` on its token), then its answers in one statement
+# from one JSON array, in question order, instead of one execution per answer (each
+# response is the JSON text SQLAlchemy would have stored), then its place in the queue.
+# Fewer statements also mean fewer times the thread lets go of the GIL while it holds
+# the write lock.
 _INSERT_ANSWERS = sa.text(
     "INSERT INTO answers (attempt_id, question_id, response, mark, max_mark, correct) "
     "SELECT :attempt_id, json_extract(value, '$.question_id'), json_extract(value, '$.response'), "
@@ -217,10 +214,11 @@ def submit_attempt(
         # ON CONFLICT (token) DO NOTHING: a token used before (a replay, or a concurrent
         # submission that committed first) inserts nothing, and its attempt is returned.
         if postgres:
-            inserted = connection.execute(_RECORD_IN_ONE_STATEMENT, {**row, "answers": answer_rows}).first()
+            inserted = connection.execute(_RECORD_IN_ONE_STATEMENT,
+                                          {**row, "answers": answer_rows}).first() is not None
         else:
-            inserted = connection.execute(_INSERT_ATTEMPT, row).first()
-        if inserted is None:
+            inserted = insert_if_absent(session, _attempts, row, ["token"])
+        if not inserted:
             existing = recorded_attempt(session, token)
             if existing is None:  # deleted in between (with its learner): nothing to give back
                 raise RecordError(409, "Envoi simultané du même jeton : rouvrez le quiz.")
