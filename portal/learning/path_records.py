@@ -19,6 +19,7 @@ from sqlalchemy import orm
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.accounts.models import User, utcnow
+from portal.driver_sql import DriverStatement
 
 from .models import Attempt, Certificate, PageRead, PathEnrollment
 from .progress import step_states
@@ -57,18 +58,27 @@ def lock_learner(session: orm.Session, user_id: int) -> None:
 
 def insert_if_absent(session: orm.Session, table: sa.Table, row: dict[str, Any],
                      keys: list[str]) -> bool:
-    """INSERT … ON CONFLICT (keys) DO NOTHING; whether a row was inserted. A Core statement
-    on the session's connection (the ORM's own execute costs more than the insert)."""
+    """INSERT … ON CONFLICT (keys) DO NOTHING; whether a row was inserted. Run on the
+    driver's cursor in the session's transaction (`DriverStatement`: the ORM's execute,
+    and even Core's, cost more than the insert), so `row` must hold every value that a
+    column default would give: none is applied (ValueError otherwise)."""
     connection = session.connection()
-    statement = _insert_if_absent(connection.dialect.name, table, tuple(keys))
-    return connection.execute(statement, row).first() is not None
+    statement = _insert_if_absent(connection.dialect.name, table, tuple(keys), tuple(row))
+    return statement.execute(connection, row).fetchone() is not None
 
 
 @cache
-def _insert_if_absent(dialect: str, table: sa.Table, keys: tuple[str, ...]) -> sa.Insert:
+def _insert_if_absent(dialect: str, table: sa.Table, keys: tuple[str, ...],
+                      columns: tuple[str, ...]) -> DriverStatement:
+    missing = [c.key for c in table.columns if c.default is not None and c.key not in columns]
+    if missing:
+        raise ValueError(f"insert_if_absent into {table.name}: no value for {', '.join(missing)}")
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (insert(table).on_conflict_do_nothing(index_elements=list(keys))
-            .returning(*table.primary_key.columns))
+    return DriverStatement(
+        insert(table).values({c: sa.bindparam(c, type_=table.c[c].type) for c in columns})
+        .on_conflict_do_nothing(index_elements=list(keys))
+        .returning(*table.primary_key.columns)
+    )
 
 
 def paths_with_step(catalog: Catalog, kind: str, ref: str) -> list[Path_]:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from portal.accounts.models import User, utcnow
+from portal.driver_sql import DriverStatement
 from portal.json_provider import column_dumps
 
 from .item_stats import QUEUE_ATTEMPT
@@ -41,12 +42,13 @@ _ATTEMPT_COLUMNS = tuple(c.name for c in _attempts.columns)
 # response is the JSON text SQLAlchemy would have stored), then its place in the queue.
 # Fewer statements also mean fewer times the thread lets go of the GIL while it holds
 # the write lock.
-_INSERT_ANSWERS = sa.text(
+_INSERT_ANSWERS = DriverStatement(sa.text(
     "INSERT INTO answers (attempt_id, question_id, response, mark, max_mark, correct) "
     "SELECT :attempt_id, json_extract(value, '$.question_id'), json_extract(value, '$.response'), "
     "json_extract(value, '$.mark'), json_extract(value, '$.max_mark'), json_extract(value, '$.correct') "
     "FROM json_each(:answers) ORDER BY key"
-)
+))
+_QUEUE_ATTEMPT = DriverStatement(QUEUE_ATTEMPT)
 
 
 # PostgreSQL: the attempt (ON CONFLICT (token) DO NOTHING), its answers and its place in the
@@ -54,7 +56,7 @@ _INSERT_ANSWERS = sa.text(
 # execution per answer (psycopg's executemany). The answers come as one JSON array and are
 # inserted only when the attempt is, in question order. Its one row is the attempt's id; no
 # row means the token was used.
-_RECORD_IN_ONE_STATEMENT = (
+_RECORD_IN_ONE_STATEMENT = DriverStatement(
     sa.text(
         f"WITH new_attempt AS (INSERT INTO attempts ({', '.join(_ATTEMPT_COLUMNS)}) "
         f"VALUES ({', '.join(':' + c for c in _ATTEMPT_COLUMNS)}) "
@@ -206,16 +208,16 @@ def submit_attempt(
         for q in result.questions
     ]
     attempt = NewAttempt(**row)
-    # Core statements on the session's connection: the ORM's own execute would cost more
-    # than the statements, and nothing here needs an identity map.
+    # On the driver's cursor, in the session's transaction (`DriverStatement`): the ORM's
+    # execute, and even Core's, would cost more than the statements.
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
     try:
         # ON CONFLICT (token) DO NOTHING: a token used before (a replay, or a concurrent
         # submission that committed first) inserts nothing, and its attempt is returned.
         if postgres:
-            inserted = connection.execute(_RECORD_IN_ONE_STATEMENT,
-                                          {**row, "answers": answer_rows}).first() is not None
+            inserted = _RECORD_IN_ONE_STATEMENT.execute(
+                connection, {**row, "answers": answer_rows}).fetchone() is not None
         else:
             inserted = insert_if_absent(session, _attempts, row, ["token"])
         if not inserted:
@@ -224,7 +226,7 @@ def submit_attempt(
                 raise RecordError(409, "Envoi simultané du même jeton : rouvrez le quiz.")
             return existing, False
         if not postgres:
-            connection.execute(_INSERT_ANSWERS, {
+            _INSERT_ANSWERS.execute(connection, {
                 "attempt_id": row["id"],
                 "answers": column_dumps([{**a, "response": column_dumps(a["response"])} for a in answer_rows]),
             })
@@ -235,7 +237,7 @@ def submit_attempt(
                 raise RecordError(
                     409, f"Nombre maximal de tentatives atteint pour ce quiz ({quiz.max_attempts})."
                 )
-            connection.execute(QUEUE_ATTEMPT, {"attempt_id": row["id"]})
+            _QUEUE_ATTEMPT.execute(connection, {"attempt_id": row["id"]})
         if paths:
             record_step(session, user, catalog, paths)
         session.commit()
@@ -256,7 +258,8 @@ def mark_page_read(session: orm.Session, user: User, page: str,
     paths = paths_with_step(catalog, "page", page) if catalog is not None else []
     if paths:
         lock_learner(session, user.id)
-    created = insert_if_absent(session, PageRead.__table__, {"user_id": user.id, "page": page},
+    created = insert_if_absent(session, PageRead.__table__,
+                               {"user_id": user.id, "page": page, "read_at": utcnow()},
                                ["user_id", "page"])
     if paths:
         record_step(session, user, catalog, paths)
@@ -265,7 +268,8 @@ def mark_page_read(session: orm.Session, user: User, page: str,
 
 
 def start_path(session: orm.Session, user: User, path_id: str) -> None:
-    insert_if_absent(session, PathEnrollment.__table__, {"user_id": user.id, "path_id": path_id},
+    insert_if_absent(session, PathEnrollment.__table__,
+                     {"user_id": user.id, "path_id": path_id, "started_at": utcnow()},
                      ["user_id", "path_id"])
     session.commit()
 
