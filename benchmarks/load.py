@@ -646,7 +646,9 @@ class LoadRun:
         return self.stop.is_set() or time.monotonic() > self.deadline
 
     # -- phases ----------------------------------------------------------------------------
-    def run(self) -> LoadResult:
+    def run(self, before_quizzes=None) -> LoadResult:
+        """Registration, then `before_quizzes()` if given (main() measures the no-op there),
+        then the quizzes with the background searches and page reads."""
         result = self.result
         rec = result.recorder
         self.people = [
@@ -659,6 +661,8 @@ class LoadRun:
             start = time.monotonic()
             self._threads([(self._register_slice, (s,)) for s in slices])
             result.phases["register"] = time.monotonic() - start
+            if before_quizzes is not None and not self.over():
+                before_quizzes()
             start = time.monotonic()
             cpu = self.meter.sample() if self.meter else None
             background = self.start_background()
@@ -1069,15 +1073,23 @@ def main(argv: list[str] | None = None) -> int:
             run = LoadRun(server.port, catalog, args.learners, args.attempts,
                           concurrency=args.concurrency, seed=args.seed, deadline=deadline,
                           background=args.background, meter=meter)
-            result = run.run()
+            # The no-op is measured just before the quiz phase and just after it, as many
+            # requests each time as the quizzes will make: a slow or quick spell of a
+            # shared machine then weighs on both sides of the ratio.
+            count = max(1000, args.learners * args.attempts)
+            noop_s: dict[str, float] = {}
+
+            def noop_run(kind: str) -> None:
+                budget = max(10.0, deadline - time.monotonic())
+                cpu = meter.sample()
+                noop_s[kind] = hammer(server.port, "/api/health", kind, run.result.recorder,
+                                      run.concurrency, count, min(budget, 120))
+                run.result.cpu[kind] = meter.sample() - cpu
+
+            result = run.run(before_quizzes=lambda: noop_run("noop@before"))
             rec = result.recorder
-            submissions = rec.count("submit")
-            count = max(1000, submissions)
+            noop_run("noop@after")
             budget = max(10.0, deadline - time.monotonic())
-            cpu = meter.sample()
-            noop_s = hammer(server.port, "/api/health", "noop", rec, run.concurrency,
-                            count, min(budget, 120))
-            result.cpu["noop"] = meter.sample() - cpu
             background = run.start_background("@noop")
             cpu = meter.sample()
             noop_bg_s = hammer(server.port, "/api/health", "noop+bg", rec, run.concurrency,
@@ -1100,6 +1112,10 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"warning: {others} other session(s) on this PostgreSQL database at the end")
 
         phases = result.phases
+
+        def rate_of(kind: str) -> str:
+            seconds = noop_s.get(kind)
+            return f"{rec.count(kind) / seconds:.1f} req/s" if seconds else "not measured"
         quiz_s = phases.get("quizzes", math.nan)
         log("")
         log(f"{'request':<36} {'count':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
@@ -1112,7 +1128,8 @@ def main(argv: list[str] | None = None) -> int:
         log(row("page", "page GET <static page> (bg)", rec, phases.get("background")))
         log(row("owner", "own result GET /quiz/…/resultats", rec, None))
         log(row("not-owner", "other's result (expect 404)", rec, None))
-        log(row("noop", "no-op GET /api/health", rec, noop_s))
+        log(row("noop@before", "no-op GET /api/health, before", rec, noop_s.get("noop@before")))
+        log(row("noop@after", "no-op GET /api/health, after", rec, noop_s.get("noop@after")))
         log(row("noop+bg", "no-op, with the bg searches+pages", rec, noop_bg_s))
         log(row("search@noop", "  its bg searches", rec, noop_bg_s))
         log(row("page@noop", "  its bg page reads", rec, noop_bg_s))
@@ -1120,14 +1137,19 @@ def main(argv: list[str] | None = None) -> int:
         log("")
         quiz_requests = sum(rec.count(k) for k in ("open", "submit", "replay", "search", "page"))
         flow = rec.count("open") + rec.count("submit")
-        noop_rate = rec.count("noop") / noop_s if noop_s else math.nan
-        submit_rate = submissions / quiz_s if quiz_s else math.nan
+        # Both no-op runs together: their requests over their time.
+        noop_count = rec.count("noop@before") + rec.count("noop@after")
+        noop_time = sum(noop_s.values())
+        noop_rate = noop_count / noop_time if noop_time else math.nan
+        rec.latencies["noop"] = rec.latencies["noop@before"] + rec.latencies["noop@after"]
+        submit_rate = rec.count("submit") / quiz_s if quiz_s else math.nan
         flow_rate = flow / quiz_s if quiz_s else math.nan
         log(f"quiz phase: {quiz_s:.1f} s, {quiz_requests} requests "
             f"({quiz_requests / quiz_s:.1f} req/s with the background ones); "
             f"registration {phases.get('register', math.nan):.1f} s")
         log(f"submissions: {submit_rate:.1f} attempts/s (each = open + submit, "
-            f"{flow_rate:.1f} req/s); no-op: {noop_rate:.1f} req/s")
+            f"{flow_rate:.1f} req/s); no-op: {noop_rate:.1f} req/s (before the quizzes "
+            f"{rate_of('noop@before')}, after {rate_of('noop@after')})")
         noop_bg_rate = rec.count("noop+bg") / noop_bg_s if noop_bg_s else math.nan
         per_request = flow_rate / noop_rate
         per_attempt = submit_rate / noop_rate
@@ -1143,7 +1165,8 @@ def main(argv: list[str] | None = None) -> int:
         log("where the CPU went (seconds of CPU per second of the phase; 'other processes' "
             "is the rest of the machine):")
         log(cpu_line("quiz phase", result.cpu.get("quizzes"), quiz_requests))
-        log(cpu_line("no-op", result.cpu.get("noop"), rec.count("noop")))
+        log(cpu_line("no-op, before", result.cpu.get("noop@before"), rec.count("noop@before")))
+        log(cpu_line("no-op, after", result.cpu.get("noop@after"), rec.count("noop@after")))
         log(cpu_line("no-op with bg", result.cpu.get("noop+bg"),
                      rec.count("noop+bg") + rec.count("search@noop") + rec.count("page@noop")))
         log("")
