@@ -11,7 +11,8 @@ the execution context, the result object, and connection events
 (`before_cursor_execute` listeners do not see these statements).
 
 Only for statements without expanding (IN) or literal parameters, and whose result
-columns need no processing (ids, text, numbers): the caller reads the DBAPI cursor.
+columns need no processing (ids, text, numbers): `execute` gives the first row as the
+driver returns it, and closes the cursor.
 """
 
 from __future__ import annotations
@@ -47,15 +48,18 @@ class DriverStatement:
         self.statement = statement
         self._by_dialect: dict[str, _Compiled] = {}
 
-    def execute(self, connection: sa.Connection, parameters: Mapping[str, Any]):
-        """Run in `connection`'s transaction; the DBAPI cursor, to fetch RETURNING rows.
+    def execute(self, connection: sa.Connection, parameters: Mapping[str, Any]) -> tuple | None:
+        """Run in `connection`'s transaction; the first row it returns (RETURNING), or None.
         Every parameter of the statement must be in `parameters` (KeyError otherwise)."""
         compiled = self._by_dialect.get(connection.dialect.name)
         if compiled is None:
             compiled = self._by_dialect[connection.dialect.name] = self._compile(connection.dialect)
         cursor = connection.connection.cursor()
-        cursor.execute(compiled.sql, compiled.parameters(parameters))
-        return cursor
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(parameters))
+            return cursor.fetchone() if cursor.description is not None else None
+        finally:
+            cursor.close()
 
     def _compile(self, dialect: sa.Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)

@@ -64,7 +64,7 @@ def insert_if_absent(session: orm.Session, table: sa.Table, row: dict[str, Any],
     column default would give: none is applied (ValueError otherwise)."""
     connection = session.connection()
     statement = _insert_if_absent(connection.dialect.name, table, tuple(keys), tuple(row))
-    return statement.execute(connection, row).fetchone() is not None
+    return statement.execute(connection, row) is not None
 
 
 @cache

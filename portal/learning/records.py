@@ -217,7 +217,7 @@ def submit_attempt(
         # submission that committed first) inserts nothing, and its attempt is returned.
         if postgres:
             inserted = _RECORD_IN_ONE_STATEMENT.execute(
-                connection, {**row, "answers": answer_rows}).fetchone() is not None
+                connection, {**row, "answers": answer_rows}) is not None
         else:
             inserted = insert_if_absent(session, _attempts, row, ["token"])
         if not inserted:

@@ -45,8 +45,8 @@ def test_same_rows_as_core_execute_and_returning_rows(engine):
     with engine.begin() as conn:
         user_id = conn.scalar(sa.select(User.id))
         by_core = conn.execute(statement, _row(1, "jeton-1", user_id)).first()
-        by_driver = driver.execute(conn, _row(2, "jeton-2", user_id)).fetchone()
-        replayed = driver.execute(conn, _row(3, "jeton-2", user_id)).fetchone()
+        by_driver = driver.execute(conn, _row(2, "jeton-2", user_id))
+        replayed = driver.execute(conn, _row(3, "jeton-2", user_id))
     assert tuple(by_core) == (f"{1:032x}",)
     assert tuple(by_driver) == (f"{2:032x}",)
     assert replayed is None  # ON CONFLICT DO NOTHING: no row, as with Core
@@ -68,7 +68,7 @@ def test_runs_in_the_connections_transaction(engine):
     driver = DriverStatement(sa.insert(_attempts))
     with engine.connect() as conn:
         user_id = conn.scalar(sa.select(User.id))
-        driver.execute(conn, _row(1, "jeton-1", user_id))
+        assert driver.execute(conn, _row(1, "jeton-1", user_id)) is None  # no RETURNING, no row
         conn.rollback()
         assert conn.scalar(sa.select(sa.func.count()).select_from(_attempts)) == 0
         driver.execute(conn, _row(1, "jeton-1", user_id))
