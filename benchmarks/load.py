@@ -1073,8 +1073,8 @@ def main(argv: list[str] | None = None) -> int:
             run = LoadRun(server.port, catalog, args.learners, args.attempts,
                           concurrency=args.concurrency, seed=args.seed, deadline=deadline,
                           background=args.background, meter=meter)
-            # The no-op is measured just before the quiz phase and just after it, as many
-            # requests each time as the quizzes will make: a slow or quick spell of a
+            # The no-op is measured just before the quiz phase and just after it, N×M
+            # requests each time (one per submission): a slow or quick spell of a
             # shared machine then weighs on both sides of the ratio.
             count = max(1000, args.learners * args.attempts)
             noop_s: dict[str, float] = {}
@@ -1141,7 +1141,6 @@ def main(argv: list[str] | None = None) -> int:
         noop_count = rec.count("noop@before") + rec.count("noop@after")
         noop_time = sum(noop_s.values())
         noop_rate = noop_count / noop_time if noop_time else math.nan
-        rec.latencies["noop"] = rec.latencies["noop@before"] + rec.latencies["noop@after"]
         submit_rate = rec.count("submit") / quiz_s if quiz_s else math.nan
         flow_rate = flow / quiz_s if quiz_s else math.nan
         log(f"quiz phase: {quiz_s:.1f} s, {quiz_requests} requests "
@@ -1159,7 +1158,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"same, against the no-op measured with the same background searches and page "
             f"reads ({noop_bg_rate:.1f} req/s): {flow_rate / noop_bg_rate:.2f} per request, "
             f"{submit_rate / noop_bg_rate:.2f} per attempt")
-        p50_ratio = percentile(rec.latencies["submit"], 50) / percentile(rec.latencies["noop"], 50)
+        noop_latencies = rec.latencies["noop@before"] + rec.latencies["noop@after"]
+        p50_ratio = percentile(rec.latencies["submit"], 50) / percentile(noop_latencies, 50)
         log(f"submit p50 / no-op p50 latency: {p50_ratio:.1f}×")
         log("")
         log("where the CPU went (seconds of CPU per second of the phase; 'other processes' "
