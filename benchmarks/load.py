@@ -43,7 +43,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -512,6 +512,29 @@ def quiz_plan(catalog: Catalog, attempts: int, rng: random.Random) -> list[Quiz]
     return plan
 
 
+@dataclass(frozen=True)
+class PlannedAttempt:
+    """One attempt as the client will make it: the answers it sends, the score it
+    expects back, and whether it sends the same token again afterwards."""
+
+    quiz: Quiz
+    answers: dict[str, Any]
+    score: float
+    replay: bool
+
+
+def attempt_plan(catalog: Catalog, attempts: int, rng: random.Random,
+                 replay_share: float) -> list[PlannedAttempt]:
+    """A learner's `attempts` attempts, drawn and graded before the quiz phase starts, so
+    that the client's own work during the phase is only the HTTP exchanges and their checks."""
+    plan = []
+    for quiz in quiz_plan(catalog, attempts, rng):
+        answers = make_answers(quiz, rng.choice([0.25, 0.5, 0.75, 0.9, 1.0]), rng)
+        plan.append(PlannedAttempt(quiz, answers, grade_attempt(quiz, answers).score,
+                                   rng.random() < replay_share))
+    return plan
+
+
 # -- learners --------------------------------------------------------------------------------
 
 
@@ -661,12 +684,19 @@ class LoadRun:
             start = time.monotonic()
             self._threads([(self._register_slice, (s,)) for s in slices])
             result.phases["register"] = time.monotonic() - start
+            # Drawn and graded here, outside the measured phase (one generator per learner).
+            waiting = deque(
+                (person, deque(attempt_plan(self.catalog, self.m,
+                                            random.Random(self.seed * 100_003 + i), self.replay_share)))
+                for i, person in enumerate(self.people)
+            )
             if before_quizzes is not None and not self.over():
                 before_quizzes()
             start = time.monotonic()
             cpu = self.meter.sample() if self.meter else None
             background = self.start_background()
-            self._threads([(self._quiz_slice, (i, s)) for i, s in enumerate(slices)])
+            lock = threading.Lock()
+            self._threads([(self._quiz_worker, (waiting, lock))] * self.concurrency)
             result.phases["quizzes"] = time.monotonic() - start
             if cpu is not None:
                 result.cpu["quizzes"] = self.meter.sample() - cpu
@@ -720,21 +750,25 @@ class LoadRun:
             with self.result._lock:
                 self.result.registered += 1
 
-    def _quiz_slice(self, index: int, people: list[Learner]) -> None:
-        """Round-robin over this thread's learners, so that all of them are active."""
-        rng = random.Random(self.seed * 100_003 + index)
-        plans = {p.email: quiz_plan(self.catalog, self.m, rng) for p in people}
-        for j in range(self.m):
-            for person in people:
-                if self.over():
+    def _quiz_worker(self, waiting: deque, lock: threading.Lock) -> None:
+        """Takes the learner at the head of the queue, makes their next attempt and puts
+        them back at the end: every learner stays active, no learner is used by two threads
+        at once, and all `concurrency` threads stay busy until fewer learners than threads
+        have attempts left (static slices left a quarter of the threads idle for the last
+        seventh of the phase)."""
+        while not self.over():
+            with lock:
+                if not waiting:
                     return
-                self._one_attempt(person, plans[person.email][j], rng)
+                person, plan = waiting.popleft()
+            self._one_attempt(person, plan.popleft())
+            if plan:
+                with lock:
+                    waiting.append((person, plan))
 
-    def _one_attempt(self, person: Learner, quiz: Quiz, rng: random.Random) -> None:
-        result = self.result
+    def _one_attempt(self, person: Learner, planned: PlannedAttempt) -> None:
+        result, quiz, answers, score = self.result, planned.quiz, planned.answers, planned.score
         token = person.open_quiz(quiz.id)
-        answers = make_answers(quiz, rng.choice([0.25, 0.5, 0.75, 0.9, 1.0]), rng)
-        score = grade_attempt(quiz, answers).score
         try:
             response = person.submit(quiz.id, token, answers)
         except NETWORK_ERRORS:
@@ -753,7 +787,7 @@ class LoadRun:
             if body["attempt"] in result.acks:
                 result.problems.append(f"attempt id {body['attempt']} returned twice")
             result.acks[body["attempt"]] = Ack(body["attempt"], person.email, quiz.id, token, score)
-        if rng.random() < self.replay_share:  # the same token again: recorded once
+        if planned.replay:  # the same token again: recorded once
             again = person.submit(quiz.id, token, answers, kind="replay")
             with result._lock:
                 result.replays += 1
