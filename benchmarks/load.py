@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import server_cpu  # benchmarks/server_cpu.py, beside this script
 import sqlalchemy as sa
 import yaml
 from machine import machine  # benchmarks/machine.py, beside this script
@@ -274,6 +275,29 @@ def cpu_line(label: str, used: CpuSample | None, requests: int) -> str:
             f"{per_request:.2f} ms per request")
 
 
+def server_cpu_lines(sums: dict[str, tuple[int, float, float]]) -> str:
+    """The CPU of each kind of request in the server's handling threads (`server_cpu.py`),
+    in ms and in no-ops, and the ratio it allows: what the server's own work costs,
+    whatever the client and the rest of the machine do."""
+    lines = ["CPU per request in the server's handling threads (ms; gunicorn's poller thread "
+             "and the master not included):",
+             f"{'kind':<8} {'requests':>9} {'handling':>9} {'app':>7} {'in no-ops':>10}"]
+    noop = sums.get("noop", (0, 0.0, 0.0))
+    noop_ms = 1000 * noop[1] / noop[0] if noop[0] else math.nan
+    per: dict[str, float] = {}
+    for kind in server_cpu.KINDS:
+        n, handling, app = sums.get(kind, (0, 0.0, 0.0))
+        if not n:
+            continue
+        per[kind] = 1000 * handling / n
+        lines.append(f"{kind:<8} {n:>9} {per[kind]:>9.3f} {1000 * app / n:>7.3f} "
+                     f"{per[kind] / noop_ms:>10.2f}")
+    if "open" in per and "submit" in per:
+        lines.append(f"ratio these costs allow, 2 × no-op / (open + submit): "
+                     f"{2 * noop_ms / (per['open'] + per['submit']):.2f}")
+    return "\n".join(lines)
+
+
 # -- the server ------------------------------------------------------------------------------
 
 
@@ -281,8 +305,9 @@ class Server:
     """`pmo-portal serve` in its own process group, its output in a log file."""
 
     def __init__(self, var_dir: Path, site_dir: Path, database_url: str, workers: int,
-                 log_path: Path, port: int | None = None) -> None:
+                 log_path: Path, port: int | None = None, cpu_folder: Path | None = None) -> None:
         self.var_dir, self.site_dir = Path(var_dir), Path(site_dir)
+        self.cpu_folder = cpu_folder  # run through server_cpu.py, its sums written there
         self.database_url = database_url
         self.workers = workers
         self.log_path = Path(log_path)
@@ -306,6 +331,9 @@ class Server:
         }
         command = [str(Path(sys.executable).with_name("pmo-portal")), "serve", "--host", HOST,
                    "--port", str(self.port), "--workers", str(self.workers)]
+        if self.cpu_folder is not None:
+            command[:1] = [sys.executable, str(Path(__file__).with_name("server_cpu.py")),
+                           str(self.cpu_folder)]
         self._log = open(self.log_path, "ab")  # noqa: SIM115 -- closed in stop()/kill()
         self.process = subprocess.Popen(
             command, env=env, stdin=subprocess.DEVNULL, stdout=self._log,
@@ -1065,6 +1093,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="upper bound of the whole load, after the build")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--server-cpu", action="store_true",
+                        help="also measure each kind of request's CPU inside the server's "
+                             "threads (benchmarks/server_cpu.py)")
     args = parser.parse_args(argv)
     if args.quick:
         args.learners, args.attempts = 20, 5
@@ -1098,7 +1129,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"warning: {others} other session(s) on this PostgreSQL database")
             reset_postgres(url)
         server = Server(settings.var_dir, settings.site_dir, url, args.workers,
-                        tmp / "server.log")
+                        tmp / "server.log", cpu_folder=tmp / "server-cpu" if args.server_cpu else None)
         start = time.monotonic()
         with server:
             log(f"server up on {server.base} in {time.monotonic() - start:.1f} s")
@@ -1203,6 +1234,9 @@ def main(argv: list[str] | None = None) -> int:
         log(cpu_line("no-op, after", result.cpu.get("noop@after"), rec.count("noop@after")))
         log(cpu_line("no-op with bg", result.cpu.get("noop+bg"),
                      rec.count("noop+bg") + rec.count("search@noop") + rec.count("page@noop")))
+        if server.cpu_folder is not None:
+            log("")
+            log(server_cpu_lines(server_cpu.read_sums(server.cpu_folder)))
         log("")
         log(f"database ({args.database}): {check.attempts} attempts (expected {expected}), "
             f"{check.distinct_tokens} distinct tokens, {check.answers} answers, "

@@ -42,9 +42,9 @@ def serve(real_build, database_url, tmp_path):
     settings = real_build[0]
     servers = []
 
-    def start(workers: int = 2, port: int | None = None):
+    def start(workers: int = 2, port: int | None = None, cpu_folder: Path | None = None):
         server = load.Server(settings.var_dir, settings.site_dir, database_url, workers,
-                             tmp_path / "server.log", port=port)
+                             tmp_path / "server.log", port=port, cpu_folder=cpu_folder)
         servers.append(server)
         return server.start()
 
@@ -88,6 +88,31 @@ def test_short_load_records_exactly_the_acknowledged_attempts(serve, database_ur
     assert check.attempts == 100 and check.distinct_tokens == 100
     assert check.problems == [] and check.integrity == []
     assert server.log_problems() == []
+
+
+def test_server_cpu_counts_each_kind_of_request_inside_the_server(serve, catalog, tmp_path):
+    """`load.py --server-cpu`: the server runs through benchmarks/server_cpu.py, and its
+    workers' sums count exactly the requests of each kind the client made."""
+    folder = tmp_path / "server-cpu"
+    server = serve(workers=2, cpu_folder=folder)
+    run = load.LoadRun(server.port, catalog, learners=4, attempts=5, concurrency=4,
+                       background=0, replay_share=0.0, deadline=time.monotonic() + 90)
+    result = run.run()
+    assert result.problems == [] and len(result.acks) == 20
+    rec = result.recorder
+    load.hammer(server.port, "/api/health", "noop", rec, 4, 60, 30)
+    assert rec.count("noop") == 60
+    server.stop()  # a graceful stop: each worker writes its sums as it exits
+    sums = load.server_cpu.read_sums(folder)
+    assert sums["open"][0] == 20
+    assert sums["submit"][0] == 20
+    # The no-ops sent here, and the health checks of the start-up wait before them.
+    assert sums["noop"][0] >= 60
+    for kind in ("noop", "open", "submit"):
+        requests, handling, app = sums[kind]
+        assert 0 < app < handling, (kind, sums[kind])
+    lines = load.server_cpu_lines(sums)
+    assert "ratio these costs allow" in lines and "submit" in lines
 
 
 def _at_once(*calls):
