@@ -279,11 +279,11 @@ def server_cpu_lines(sums: dict[str, tuple[int, float, float]]) -> str:
     """The CPU of each kind of request in the server's handling threads (`server_cpu.py`),
     in ms and in no-ops, and the ratio it allows: what the server's own work costs,
     whatever the client and the rest of the machine do."""
-    lines = ["CPU per request in the server's handling threads (ms; gunicorn's poller thread "
-             "and the master not included):",
+    lines = ["CPU per request in the server's handling threads (ms; the parsing of its headers, "
+             "gunicorn's poller thread and the master not included):",
              f"{'kind':<8} {'requests':>9} {'handling':>9} {'app':>7} {'in no-ops':>10}"]
     noop = sums.get("noop", (0, 0.0, 0.0))
-    noop_ms = 1000 * noop[1] / noop[0] if noop[0] else math.nan
+    noop_ms = 1000 * noop[1] / noop[0] if noop[0] and noop[1] else math.nan
     per: dict[str, float] = {}
     for kind in server_cpu.KINDS:
         n, handling, app = sums.get(kind, (0, 0.0, 0.0))
@@ -292,7 +292,7 @@ def server_cpu_lines(sums: dict[str, tuple[int, float, float]]) -> str:
         per[kind] = 1000 * handling / n
         lines.append(f"{kind:<8} {n:>9} {per[kind]:>9.3f} {1000 * app / n:>7.3f} "
                      f"{per[kind] / noop_ms:>10.2f}")
-    if "open" in per and "submit" in per:
+    if per.get("open") and per.get("submit"):
         lines.append(f"ratio these costs allow, 2 × no-op / (open + submit): "
                      f"{2 * noop_ms / (per['open'] + per['submit']):.2f}")
     return "\n".join(lines)

@@ -4,14 +4,15 @@
 
 Runs `pmo-portal serve` (the same command, the same gunicorn settings) with two
 measures added in every worker: the CPU time of the thread that handles each request
-(`time.thread_time`), once for gunicorn's whole handling of it (reading and parsing the
-request, the app, writing the response, the access log) and once for the WSGI app
-alone, summed by kind of request: the no-op (`GET /api/health`), opening a quiz,
+(`time.thread_time`), once for gunicorn's handling of it once its headers are parsed
+(the WSGI environment, the app, writing the response, the access log) and once for the
+WSGI app alone, summed by kind of request: the no-op (`GET /api/health`), opening a quiz,
 submitting one, anything else. Each worker writes its sums to `<folder>/<pid>.json`
 every 100 requests and when it stops; `read_sums` adds them up.
 
-What it leaves out is the CPU of the worker's other threads (gunicorn's poller, which
-hands keep-alive connections to the handling threads) and of the master: `load.py`
+What it leaves out is the reading and parsing of the request line and headers, the CPU
+of the worker's other threads (gunicorn's poller, which hands keep-alive connections to
+the handling threads) and of the master: `load.py`
 prints the whole server's CPU beside it. Nothing here changes what a request does.
 """
 
