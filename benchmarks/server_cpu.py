@@ -47,18 +47,21 @@ class Sums:
         self.folder = folder
         self.lock = threading.Lock()
         self.by_kind: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
-        self.local = threading.local()
         self.handled = 0
 
-    def add(self, kind: str, index: int, seconds: float, count: bool = False) -> None:
+    def handling(self, kind: str, seconds: float) -> None:
+        """One request handled; written out every 100."""
         with self.lock:
             sums = self.by_kind[kind]
-            sums[index] += seconds
-            if count:
-                sums[0] += 1
-                self.handled += 1
-                if self.handled % 100 == 0:
-                    self.write()
+            sums[0] += 1
+            sums[1] += seconds
+            self.handled += 1
+            if self.handled % 100 == 0:
+                self.write()
+
+    def app(self, kind: str, seconds: float) -> None:
+        with self.lock:
+            self.by_kind[kind][2] += seconds
 
     def write(self) -> None:
         path = self.folder / f"{os.getpid()}.json"
@@ -82,7 +85,7 @@ def install(folder: Path) -> None:
         try:
             return handle_request(self, req, conn)
         finally:
-            sums.add(kind_of(req.path), 1, time.thread_time() - started, count=True)
+            sums.handling(kind_of(req.path), time.thread_time() - started)
 
     def timed_load(self):
         app = load_app(self)
@@ -93,7 +96,7 @@ def install(folder: Path) -> None:
             try:
                 return app(environ, start_response)
             finally:
-                sums.add(kind_of(environ.get("PATH_INFO", "")), 2, time.thread_time() - started)
+                sums.app(kind_of(environ.get("PATH_INFO", "")), time.thread_time() - started)
 
         return timed_app
 
@@ -117,6 +120,8 @@ def read_sums(folder: Path) -> dict[str, tuple[int, float, float]]:
 
 
 def main() -> None:
+    if len(sys.argv) < 3:
+        sys.exit("usage: server_cpu.py <folder for the sums> serve --host … --port … --workers N")
     folder = Path(sys.argv[1])
     folder.mkdir(parents=True, exist_ok=True)
     install(folder)
