@@ -17,7 +17,8 @@ search and read pages. The same server is then measured on a no-op endpoint
 bounded in requests and in time and stops by itself.
 
 Afterwards it reads the database directly: exactly the acknowledged attempts,
-no duplicate token, every attempt with all its answers, each attempt owned by the
+no duplicate token, every attempt with all its answers (after the item analysis's
+catch-up, which copies them from the attempts' results), each attempt owned by the
 learner who got it, with the score the client computes for the answers it sent.
 It prints throughput and latency (p50/p95/p99) per kind of request, the ratio of
 the submission rate to the no-op rate (goal: at least one half), the machine and
@@ -943,6 +944,7 @@ class DatabaseCheck:
     users: int = 0
     orphan_answers: int = 0
     attempts_without_answers: int = 0
+    queued: int = 0  # attempts whose answers the item analysis had yet to copy
     integrity: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
@@ -986,10 +988,16 @@ def check_database(url: str, catalog: Catalog, acks: dict[str, Ack],
     attempt must have a token in `allowed_extra` (submissions whose answer was lost).
     """
     from portal.db import make_engine
+    from portal.learning.item_stats import catch_up_item_stats, queued_attempts
 
     check = DatabaseCheck()
     engine = make_engine(url)
     try:
+        # A submission writes its answers in its attempt's result; they reach `answers`
+        # when the item analysis catches up, as the reports do before reading.
+        with engine.begin() as conn:
+            check.queued = queued_attempts(conn)
+            catch_up_item_stats(conn)
         with engine.connect() as conn:
             check.attempts = conn.scalar(sa.text("SELECT count(*) FROM attempts"))
             check.distinct_tokens = conn.scalar(sa.text("SELECT count(DISTINCT token) FROM attempts"))
@@ -1239,7 +1247,8 @@ def main(argv: list[str] | None = None) -> int:
             log(server_cpu_lines(server_cpu.read_sums(server.cpu_folder)))
         log("")
         log(f"database ({args.database}): {check.attempts} attempts (expected {expected}), "
-            f"{check.distinct_tokens} distinct tokens, {check.answers} answers, "
+            f"{check.distinct_tokens} distinct tokens, {check.answers} answers (those of "
+            f"{check.queued} queued attempts copied from their results by the item analysis's catch-up), "
             f"{check.legacy_tokens} rows in attempt_tokens (tokens are signed), {check.users} users")
         log(f"acknowledged by a 2xx: {len(result.acks)}; replays {result.replays}; "
             f"client resends on a closed keep-alive connection {result.retries}")

@@ -3,8 +3,10 @@
 The dump is read in one transaction (a consistent snapshot on SQLite in WAL mode
 and on PostgreSQL), table by table in foreign-key order; restoring replays it
 into an empty, migrated database of either kind — which is also how the embedded
-SQLite default moves to PostgreSQL. Derived tables (the item analysis's daily sums)
-are not dumped: the restore recomputes them from the answers.
+SQLite default moves to PostgreSQL. Derived tables (the item analysis's daily sums
+and its queue) are not dumped: the restore recomputes the sums from the answers,
+after copying those of the attempts still queued at the dump from their results
+(`item_stats.rebuild_item_stats`). The backup only reads.
 """
 
 from __future__ import annotations

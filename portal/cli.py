@@ -123,6 +123,7 @@ def export(settings: Settings, fmt: str, output: str, site_url: str | None) -> N
 
     from portal.build.generations import current_generation
     from portal.db import make_engine, session_scope
+    from portal.learning.item_stats import catch_up_item_stats
     from portal.learning.quizzes import load_catalog
     from portal.reports.export import statements, write_csv, write_xapi
 
@@ -135,6 +136,10 @@ def export(settings: Settings, fmt: str, output: str, site_url: str | None) -> N
     engine = make_engine(settings.database_url)
     writer = write_xapi if fmt == "xapi" else write_csv
     try:
+        # The answers of the attempts recorded since the last report are copied from their
+        # results first, in a short transaction of their own (not one as long as the export).
+        with engine.begin() as conn:
+            catch_up_item_stats(conn)
         with session_scope(engine) as session, click.open_file(output, "w", encoding="utf-8") as out:
             count = writer(out, statements(session, catalog, url))
     finally:

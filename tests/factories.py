@@ -109,6 +109,15 @@ def count(app, table: str) -> int:
         return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
 
 
+def caught_up(app) -> None:
+    """The item analysis brought up to date, as a report does before reading: the
+    answers of the attempts recorded since are then in `answers`."""
+    from portal.learning.item_stats import catch_up_item_stats
+
+    with app.extensions["portal.engine"].begin() as conn:
+        catch_up_item_stats(conn)
+
+
 def user_id_of(app, email: str) -> int:
     with app.extensions["portal.engine"].connect() as conn:
         return conn.execute(sa.text("SELECT id FROM users WHERE email = :e"), {"e": email}).scalar_one()

@@ -57,6 +57,10 @@ class Attempt(Base):
 
 
 class Answer(Base):
+    """One answer of an attempt, for the item analysis and the xAPI export: copied from
+    the attempt's `result` when the item analysis catches up (`item_stats`), not
+    written by the submission."""
+
     __tablename__ = "answers"
 
     id: orm.Mapped[int] = orm.mapped_column(primary_key=True)

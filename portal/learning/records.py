@@ -1,7 +1,13 @@
 """The one module that writes learning records: attempts, pages read, and, in the
 same transactions, path starts and certificates (`path_records`) and the queue of
 attempts the item analysis has yet to add up (`item_stats`); and the attempt tokens
-they check (signed, not stored: `tokens`). Scoring itself is `scoring.grade_attempt`."""
+they check (signed, not stored: `tokens`). Scoring itself is `scoring.grade_attempt`.
+
+An attempt is one row: its `result` holds every answer with its mark, in question
+order. The `answers` table, one row per answer for the item analysis and the xAPI
+export, is filled from it when the attempt leaves the item analysis's queue
+(`item_stats.catch_up_item_stats`), not by the submission: twelve rows and their
+index entries were a quarter of a submission's writes."""
 
 from __future__ import annotations
 
@@ -15,7 +21,6 @@ from sqlalchemy import orm
 
 from portal.accounts.models import User, utcnow
 from portal.driver_sql import DriverStatement
-from portal.json_provider import column_dumps
 
 from .item_stats import QUEUE_ATTEMPT
 from .models import Attempt, AttemptToken, Certificate, PageRead, PathEnrollment
@@ -37,38 +42,21 @@ _ATTEMPT_BY_TOKEN = sa.select(Attempt).where(Attempt.token == sa.bindparam("toke
 _FIND_LEGACY_TOKEN = sa.select(_tokens.c.user_id, _tokens.c.quiz_id, _tokens.c.seed, _tokens.c.issued_at).where(
     _tokens.c.token == sa.bindparam("token"))
 _ATTEMPT_COLUMNS = tuple(c.name for c in _attempts.columns)
-# SQLite: the attempt (`insert_if_absent` on its token), then its answers in one statement
-# from one JSON array, in question order, instead of one execution per answer (each
-# response is the JSON text SQLAlchemy would have stored), then its place in the queue.
-# Fewer statements also mean fewer times the thread lets go of the GIL while it holds
-# the write lock.
-_INSERT_ANSWERS = DriverStatement(sa.text(
-    "INSERT INTO answers (attempt_id, question_id, response, mark, max_mark, correct) "
-    "SELECT :attempt_id, json_extract(value, '$.question_id'), json_extract(value, '$.response'), "
-    "json_extract(value, '$.mark'), json_extract(value, '$.max_mark'), json_extract(value, '$.correct') "
-    "FROM json_each(:answers) ORDER BY key"
-))
+# SQLite: the attempt (`insert_if_absent` on its token), then its place in the queue.
 _QUEUE_ATTEMPT = DriverStatement(QUEUE_ATTEMPT)
 
 
-# PostgreSQL: the attempt (ON CONFLICT (token) DO NOTHING), its answers and its place in the
-# item analysis's queue in one statement, where there were an insert for the attempt and one
-# execution per answer (psycopg's executemany). The answers come as one JSON array and are
-# inserted only when the attempt is, in question order. Its one row is the attempt's id; no
-# row means the token was used.
+# PostgreSQL: the attempt (ON CONFLICT (token) DO NOTHING) and its place in the item
+# analysis's queue in one statement. Its one row is the attempt's id; no row means the
+# token was used.
 _RECORD_IN_ONE_STATEMENT = DriverStatement(
     sa.text(
         f"WITH new_attempt AS (INSERT INTO attempts ({', '.join(_ATTEMPT_COLUMNS)}) "
         f"VALUES ({', '.join(':' + c for c in _ATTEMPT_COLUMNS)}) "
         "ON CONFLICT (token) DO NOTHING RETURNING id), "
-        "new_answers AS (INSERT INTO answers (attempt_id, question_id, response, mark, max_mark, correct) "
-        "SELECT new_attempt.id, e.value ->> 'question_id', e.value -> 'response', "
-        "(e.value ->> 'mark')::float8, (e.value ->> 'max_mark')::float8, (e.value ->> 'correct')::boolean "
-        "FROM new_attempt, json_array_elements(:answers) WITH ORDINALITY AS e(value, n) ORDER BY e.n), "
         "queued AS (INSERT INTO item_stats_pending (attempt_id) SELECT id FROM new_attempt) "
         "SELECT id FROM new_attempt"
-    ).bindparams(*(sa.bindparam(c, type_=_attempts.c[c].type) for c in _ATTEMPT_COLUMNS),
-                 sa.bindparam("answers", type_=sa.JSON))
+    ).bindparams(*(sa.bindparam(c, type_=_attempts.c[c].type) for c in _ATTEMPT_COLUMNS))
 )
 
 
@@ -159,9 +147,10 @@ def submit_attempt(
 ) -> tuple[Attempt | NewAttempt, bool]:
     """Grade and record; (attempt, created). A replayed token returns the first attempt.
 
-    Everything is checked and graded before the first write; then the attempt, its
-    answers, what it changes on `catalog`'s paths (when it passes a quiz of a path)
-    and its place in the item analysis's queue are written in one short transaction.
+    Everything is checked and graded before the first write; then the attempt (its
+    answers in its `result`), what it changes on `catalog`'s paths (when it passes a
+    quiz of a path) and its place in the item analysis's queue are written in one
+    short transaction.
     """
     token = find_token(session, user, quiz, token_value, signer)
     now = now or utcnow()
@@ -202,11 +191,6 @@ def submit_attempt(
             "sections_to_review": result.sections_to_review(),
         },
     }
-    answer_rows = [
-        {"question_id": q.id, "response": q.response, "mark": q.mark, "max_mark": q.max_mark,
-         "correct": q.correct}
-        for q in result.questions
-    ]
     attempt = NewAttempt(**row)
     # On the driver's cursor, in the session's transaction (`DriverStatement`): the ORM's
     # execute, and even Core's, would cost more than the statements.
@@ -216,8 +200,7 @@ def submit_attempt(
         # ON CONFLICT (token) DO NOTHING: a token used before (a replay, or a concurrent
         # submission that committed first) inserts nothing, and its attempt is returned.
         if postgres:
-            inserted = _RECORD_IN_ONE_STATEMENT.execute(
-                connection, {**row, "answers": answer_rows}) is not None
+            inserted = _RECORD_IN_ONE_STATEMENT.execute(connection, row) is not None
         else:
             inserted = insert_if_absent(session, _attempts, row, ["token"])
         if not inserted:
@@ -226,10 +209,6 @@ def submit_attempt(
                 raise RecordError(409, "Envoi simultané du même jeton : rouvrez le quiz.")
             return existing, False
         if not postgres:
-            _INSERT_ANSWERS.execute(connection, {
-                "attempt_id": row["id"],
-                "answers": column_dumps([{**a, "response": column_dumps(a["response"])} for a in answer_rows]),
-            })
             # SQLite: the count before the insert was read outside the write lock (its
             # transaction starts at the first write); PostgreSQL read it under the learner's.
             if quiz.max_attempts and attempts_count(session, user.id, quiz.id) > quiz.max_attempts:

@@ -63,6 +63,9 @@ def _activity(url: str, name: str, kind: str) -> dict[str, Any]:
 
 
 def statements(session: orm.Session, catalog: Catalog, site_url: str) -> Iterator[dict[str, Any]]:
+    """Every record as statements; the answers as of the item analysis's last catch-up
+    (`catch_up_item_stats`, which copies them from the attempts' results), which the
+    caller runs first, in a transaction of its own."""
     base = site_url.rstrip("/") + "/"
     users = {u.id: u for u in session.scalars(sa.select(User))}
     for read in session.scalars(sa.select(PageRead).order_by(PageRead.id)).yield_per(2000):

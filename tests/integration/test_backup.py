@@ -43,7 +43,9 @@ def test_backup_restores_onto_a_new_database(app, learner, tmp_path):
     result = cli(settings, source_url, "backup", str(dump))
     assert result.exit_code == 0, result.output
     before = counts(source_url)
-    assert before["answers"] == 10 and before["certificates"] == 1
+    # Both attempts are still queued for the item analysis, so their answers are only in
+    # their results: the backup reads and does not write, and the restore copies them.
+    assert before["answers"] == 0 and before["attempts"] == 2 and before["certificates"] == 1
 
     targets = [f"sqlite:///{tmp_path / 'restauree.db'}"]
     postgres = os.environ.get("PORTAL_TEST_DATABASE_URL")
@@ -53,7 +55,7 @@ def test_backup_restores_onto_a_new_database(app, learner, tmp_path):
     for target in targets:
         result = cli(settings, target, "restore", str(dump))
         assert result.exit_code == 0, result.output
-        assert counts(target) == before
+        assert counts(target) == {**before, "answers": 10}
         settings.database_url = target
         restored = create_app(settings)
         restored.test_client_class = BufferedClient
