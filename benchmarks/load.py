@@ -12,9 +12,12 @@ again) and PORTAL_RATE_LIMITS=false. Client threads (standard library only:
 `http.client`, one keep-alive connection and one cookie jar per learner) then
 register every learner and make each one take M quizzes (open the quiz: a
 single-use signed token; submit answers, some right and some wrong), while other threads
-search and read pages. The same server is then measured on a no-op endpoint
-(GET /api/health, and a static file) under the same concurrency. Every phase is
-bounded in requests and in time and stops by itself.
+search and read pages. The quiz phase runs in slices (8 by default), with a burst
+of requests to a no-op endpoint (GET /api/health) of the same server, under the
+same concurrency, before each slice and after the last, so that both rates are
+measured over the same minutes of a machine whose speed drifts. The no-op is then
+measured once more with the background searches and page reads, and a static file.
+Every phase is bounded in requests and in time and stops by itself.
 
 Afterwards it reads the database directly: exactly the acknowledged attempts,
 no duplicate token, every attempt with all its answers (after the item analysis's
@@ -229,6 +232,10 @@ class CpuSample:
 
     def __sub__(self, other: CpuSample) -> CpuSample:
         return CpuSample(*(getattr(self, f) - getattr(other, f) for f in
+                           ("wall", "client", "server", "postgres", "machine")))
+
+    def __add__(self, other: CpuSample) -> CpuSample:
+        return CpuSample(*(getattr(self, f) + getattr(other, f) for f in
                            ("wall", "client", "server", "postgres", "machine")))
 
 
@@ -698,9 +705,11 @@ class LoadRun:
         return self.stop.is_set() or time.monotonic() > self.deadline
 
     # -- phases ----------------------------------------------------------------------------
-    def run(self, before_quizzes=None) -> LoadResult:
-        """Registration, then `before_quizzes()` if given (main() measures the no-op there),
-        then the quizzes with the background searches and page reads."""
+    def run(self, between_slices=None, slices: int = 1) -> LoadResult:
+        """Registration, then the quizzes with the background searches and page reads, in
+        `slices` slices of as many attempts each; `between_slices()`, if given, runs before
+        each slice and after the last one, without the background (main() measures the
+        no-op there). The phase's time and CPU are those of its slices."""
         result = self.result
         rec = result.recorder
         self.people = [
@@ -708,10 +717,10 @@ class LoadRun:
                     f"Apprenant {i:05d}", rec)
             for i in range(self.n)
         ]
-        slices = [self.people[i::self.concurrency] for i in range(self.concurrency)]
+        groups = [self.people[i::self.concurrency] for i in range(self.concurrency)]
         try:
             start = time.monotonic()
-            self._threads([(self._register_slice, (s,)) for s in slices])
+            self._threads([(self._register_slice, (g,)) for g in groups])
             result.phases["register"] = time.monotonic() - start
             # Drawn and graded here, outside the measured phase (one generator per learner).
             waiting = deque(
@@ -719,18 +728,28 @@ class LoadRun:
                                             random.Random(self.seed * 100_003 + i), self.replay_share)))
                 for i, person in enumerate(self.people)
             )
-            if before_quizzes is not None and not self.over():
-                before_quizzes()
-            start = time.monotonic()
-            cpu = self.meter.sample() if self.meter else None
-            background = self.start_background()
+            total = sum(len(plan) for _person, plan in waiting)
+            per_slice = -(-total // max(1, slices))
             lock = threading.Lock()
-            self._threads([(self._quiz_worker, (waiting, lock))] * self.concurrency)
-            result.phases["quizzes"] = time.monotonic() - start
-            if cpu is not None:
-                result.cpu["quizzes"] = self.meter.sample() - cpu
-            self.stop_background(background)
-            result.phases["background"] = time.monotonic() - start
+            result.phases["quizzes"] = result.phases["background"] = 0.0
+            for _ in range(max(1, slices)):
+                if between_slices is not None and not self.over():
+                    between_slices()
+                if not waiting or self.over():
+                    break
+                began = time.monotonic()
+                cpu = self.meter.sample() if self.meter else None
+                background = self.start_background()
+                budget = [per_slice]
+                self._threads([(self._quiz_worker, (waiting, lock, budget))] * self.concurrency)
+                result.phases["quizzes"] += time.monotonic() - began
+                if cpu is not None:
+                    used = self.meter.sample() - cpu
+                    result.cpu["quizzes"] = result.cpu["quizzes"] + used if "quizzes" in result.cpu else used
+                self.stop_background(background)
+                result.phases["background"] += time.monotonic() - began
+            if between_slices is not None and not self.over():
+                between_slices()
             if not self.over():
                 self._check_ownership()
         finally:
@@ -779,16 +798,17 @@ class LoadRun:
             with self.result._lock:
                 self.result.registered += 1
 
-    def _quiz_worker(self, waiting: deque, lock: threading.Lock) -> None:
+    def _quiz_worker(self, waiting: deque, lock: threading.Lock, budget: list[int]) -> None:
         """Takes the learner at the head of the queue, makes their next attempt and puts
         them back at the end: every learner stays active, no learner is used by two threads
         at once, and all `concurrency` threads stay busy until fewer learners than threads
         have attempts left (static slices left a quarter of the threads idle for the last
-        seventh of the phase)."""
+        seventh of the phase), or until the slice's `budget` of attempts is taken."""
         while not self.over():
             with lock:
-                if not waiting:
+                if not waiting or budget[0] <= 0:
                     return
+                budget[0] -= 1
                 person, plan = waiting.popleft()
             self._one_attempt(person, plan.popleft())
             if plan:
@@ -1099,6 +1119,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="20 learners × 5 attempts")
     parser.add_argument("--max-seconds", type=float, default=1800,
                         help="upper bound of the whole load, after the build")
+    parser.add_argument("--slices", type=int, default=8,
+                        help="slices of the quiz phase, with a burst of no-ops before each "
+                             "one and after the last")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--server-cpu", action="store_true",
@@ -1146,22 +1169,27 @@ def main(argv: list[str] | None = None) -> int:
             run = LoadRun(server.port, catalog, args.learners, args.attempts,
                           concurrency=args.concurrency, seed=args.seed, deadline=deadline,
                           background=args.background, meter=meter)
-            # The no-op is measured just before the quiz phase and just after it, N×M
-            # requests each time (one per submission): a slow or quick spell of a
-            # shared machine then weighs on both sides of the ratio.
+            # The no-op is measured in bursts between the slices of the quiz phase, before
+            # the first and after the last, 2 × N×M requests in all (two per submission): the
+            # speed of a shared virtual machine drifts by a quarter within seconds, and bursts
+            # a second or two apart from the quizzes see the same drifts.
             count = max(1000, args.learners * args.attempts)
-            noop_s: dict[str, float] = {}
+            slices = max(1, args.slices)
+            per_burst = max(100, -(-2 * count // (slices + 1)))
+            bursts: list[tuple[int, float]] = []  # (requests, seconds)
 
-            def noop_run(kind: str) -> None:
+            def noop_burst() -> None:
                 budget = max(10.0, deadline - time.monotonic())
-                cpu = meter.sample()
-                noop_s[kind] = hammer(server.port, "/api/health", kind, run.result.recorder,
-                                      run.concurrency, count, min(budget, 120))
-                run.result.cpu[kind] = meter.sample() - cpu
+                recorder = run.result.recorder
+                done, cpu = recorder.count("noop"), meter.sample()
+                seconds = hammer(server.port, "/api/health", "noop", recorder, run.concurrency,
+                                 per_burst, min(budget, 120))
+                used = meter.sample() - cpu
+                run.result.cpu["noop"] = run.result.cpu["noop"] + used if "noop" in run.result.cpu else used
+                bursts.append((recorder.count("noop") - done, seconds))
 
-            result = run.run(before_quizzes=lambda: noop_run("noop@before"))
+            result = run.run(between_slices=noop_burst, slices=slices)
             rec = result.recorder
-            noop_run("noop@after")
             budget = max(10.0, deadline - time.monotonic())
             background = run.start_background("@noop")
             cpu = meter.sample()
@@ -1186,9 +1214,7 @@ def main(argv: list[str] | None = None) -> int:
 
         phases = result.phases
 
-        def rate_of(kind: str) -> str:
-            seconds = noop_s.get(kind)
-            return f"{rec.count(kind) / seconds:.1f} req/s" if seconds else "not measured"
+        noop_time = sum(seconds for _n, seconds in bursts)
         quiz_s = phases.get("quizzes", math.nan)
         log("")
         log(f"{'request':<36} {'count':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
@@ -1201,8 +1227,7 @@ def main(argv: list[str] | None = None) -> int:
         log(row("page", "page GET <static page> (bg)", rec, phases.get("background")))
         log(row("owner", "own result GET /quiz/…/resultats", rec, None))
         log(row("not-owner", "other's result (expect 404)", rec, None))
-        log(row("noop@before", "no-op GET /api/health, before", rec, noop_s.get("noop@before")))
-        log(row("noop@after", "no-op GET /api/health, after", rec, noop_s.get("noop@after")))
+        log(row("noop", f"no-op GET /api/health, {len(bursts)} bursts", rec, noop_time))
         log(row("noop+bg", "no-op, with the bg searches+pages", rec, noop_bg_s))
         log(row("search@noop", "  its bg searches", rec, noop_bg_s))
         log(row("page@noop", "  its bg page reads", rec, noop_bg_s))
@@ -1210,18 +1235,18 @@ def main(argv: list[str] | None = None) -> int:
         log("")
         quiz_requests = sum(rec.count(k) for k in ("open", "submit", "replay", "search", "page"))
         flow = rec.count("open") + rec.count("submit")
-        # Both no-op runs together: their requests over their time.
-        noop_count = rec.count("noop@before") + rec.count("noop@after")
-        noop_time = sum(noop_s.values())
-        noop_rate = noop_count / noop_time if noop_time else math.nan
+        # All the bursts together: their requests over their time.
+        noop_rate = rec.count("noop") / noop_time if noop_time else math.nan
+        burst_rates = [n / seconds for n, seconds in bursts if seconds]
         submit_rate = rec.count("submit") / quiz_s if quiz_s else math.nan
         flow_rate = flow / quiz_s if quiz_s else math.nan
         log(f"quiz phase: {quiz_s:.1f} s, {quiz_requests} requests "
             f"({quiz_requests / quiz_s:.1f} req/s with the background ones); "
             f"registration {phases.get('register', math.nan):.1f} s")
         log(f"submissions: {submit_rate:.1f} attempts/s (each = open + submit, "
-            f"{flow_rate:.1f} req/s); no-op: {noop_rate:.1f} req/s (before the quizzes "
-            f"{rate_of('noop@before')}, after {rate_of('noop@after')})")
+            f"{flow_rate:.1f} req/s) over {len(bursts) - 1} slices; no-op: {noop_rate:.1f} req/s "
+            f"over {len(bursts)} bursts between them (from {min(burst_rates, default=math.nan):.1f} "
+            f"to {max(burst_rates, default=math.nan):.1f} req/s from one burst to another)")
         noop_bg_rate = rec.count("noop+bg") / noop_bg_s if noop_bg_s else math.nan
         per_request = flow_rate / noop_rate
         per_attempt = submit_rate / noop_rate
@@ -1231,15 +1256,13 @@ def main(argv: list[str] | None = None) -> int:
         log(f"same, against the no-op measured with the same background searches and page "
             f"reads ({noop_bg_rate:.1f} req/s): {flow_rate / noop_bg_rate:.2f} per request, "
             f"{submit_rate / noop_bg_rate:.2f} per attempt")
-        noop_latencies = rec.latencies["noop@before"] + rec.latencies["noop@after"]
-        p50_ratio = percentile(rec.latencies["submit"], 50) / percentile(noop_latencies, 50)
+        p50_ratio = percentile(rec.latencies["submit"], 50) / percentile(rec.latencies["noop"], 50)
         log(f"submit p50 / no-op p50 latency: {p50_ratio:.1f}×")
         log("")
         log("where the CPU went (seconds of CPU per second of the phase; 'other processes' "
             "is the rest of the machine):")
         log(cpu_line("quiz phase", result.cpu.get("quizzes"), quiz_requests))
-        log(cpu_line("no-op, before", result.cpu.get("noop@before"), rec.count("noop@before")))
-        log(cpu_line("no-op, after", result.cpu.get("noop@after"), rec.count("noop@after")))
+        log(cpu_line("no-op bursts", result.cpu.get("noop"), rec.count("noop")))
         log(cpu_line("no-op with bg", result.cpu.get("noop+bg"),
                      rec.count("noop+bg") + rec.count("search@noop") + rec.count("page@noop")))
         if server.cpu_folder is not None:

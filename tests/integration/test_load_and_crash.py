@@ -75,9 +75,19 @@ def test_short_load_records_exactly_the_acknowledged_attempts(serve, database_ur
     server = serve(workers=4)
     run = load.LoadRun(server.port, catalog, learners=10, attempts=10, concurrency=10,
                        background=1, deadline=time.monotonic() + 90)
-    result = run.run()
+    # As main() does: the quiz phase in slices, a burst of no-ops before each one and after
+    # the last, while no quiz is in flight.
+    submitted_at_each_burst = []
+
+    def burst():
+        submitted_at_each_burst.append(run.result.recorder.count("submit"))
+        load.hammer(server.port, "/api/health", "noop", run.result.recorder, 4, 20, 30)
+
+    result = run.run(between_slices=burst, slices=4)
     rec = result.recorder
 
+    assert submitted_at_each_burst == [0, 25, 50, 75, 100]
+    assert rec.count("noop") == 100 and rec.statuses["noop"] == {200: 100}
     assert result.problems == []
     assert rec.count_5xx() == 0, rec.server_errors
     assert rec.total_errors() == 0, dict(rec.errors)
