@@ -10,12 +10,17 @@ import sqlalchemy as sa
 from flask import abort, current_app, g, redirect, request, session, url_for
 
 from portal import db
+from portal.driver_sql import DriverStatement
 
 from .models import User
 
 _users = User.__table__
-_USER_BY_ID = sa.select(_users.c.id, _users.c.email, _users.c.name, _users.c.role, _users.c.team,
-                        _users.c.password_hash).where(_users.c.id == sa.bindparam("id"))
+# Read at every signed-in request: on the driver's cursor (`DriverStatement`), as the
+# columns are plain text and numbers.
+_USER_BY_ID = DriverStatement(
+    sa.select(_users.c.id, _users.c.email, _users.c.name, _users.c.role, _users.c.team,
+              _users.c.password_hash).where(_users.c.id == sa.bindparam("id"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,16 +79,22 @@ def _load_user() -> SignedIn | None:
         # The header from anyone else is ignored: fall back to the session.
     user_id = session.get("user_id")
     if isinstance(user_id, int):
-        # A Core row on the session's connection, not an ORM load through the session.
-        row = db.session().connection().execute(_USER_BY_ID, {"id": user_id}).first()
-        if row is not None and session.get("auth_version") == _auth_version(row):
-            return SignedIn.of(row)
+        # A driver row on the session's connection, not an ORM load through the session.
+        row = _USER_BY_ID.execute(db.session().connection(), {"id": user_id})
+        if row is not None:
+            id_, email, name, role, team, password_hash = row
+            if session.get("auth_version") == _version_of(password_hash):
+                return SignedIn(id=id_, email=email, name=name, role=role, team=team)
     return None
 
 
 def _auth_version(user: User | sa.Row) -> str:
     """Changes when the password changes, so old cookies stop working."""
-    return (user.password_hash or "sso")[-16:]
+    return _version_of(user.password_hash)
+
+
+def _version_of(password_hash: str | None) -> str:
+    return (password_hash or "sso")[-16:]
 
 
 def sign_in(user: User) -> None:
