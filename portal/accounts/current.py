@@ -83,17 +83,13 @@ def _load_user() -> SignedIn | None:
         row = _USER_BY_ID.execute(db.session().connection(), {"id": user_id})
         if row is not None:
             id_, email, name, role, team, password_hash = row
-            if session.get("auth_version") == _version_of(password_hash):
+            if session.get("auth_version") == _auth_version(password_hash):
                 return SignedIn(id=id_, email=email, name=name, role=role, team=team)
     return None
 
 
-def _auth_version(user: User | sa.Row) -> str:
+def _auth_version(password_hash: str | None) -> str:
     """Changes when the password changes, so old cookies stop working."""
-    return _version_of(user.password_hash)
-
-
-def _version_of(password_hash: str | None) -> str:
     return (password_hash or "sso")[-16:]
 
 
@@ -101,7 +97,7 @@ def sign_in(user: User) -> None:
     session.clear()  # a new session at every sign-in
     session.permanent = True
     session["user_id"] = user.id
-    session["auth_version"] = _auth_version(user)
+    session["auth_version"] = _auth_version(user.password_hash)
 
 
 def sign_out() -> None:
