@@ -239,6 +239,11 @@ class CpuSample:
                            ("wall", "client", "server", "postgres", "machine")))
 
 
+def add_cpu(cpu: dict[str, CpuSample], phase: str, used: CpuSample) -> None:
+    """Adds `used` to what `phase` used so far (a phase in several parts: slices, bursts)."""
+    cpu[phase] = cpu[phase] + used if phase in cpu else used
+
+
 class CpuMeter:
     """Samples the CPU time of this client, of the server's process group (gunicorn's
     master and workers), of every PostgreSQL process and of the whole machine, so that
@@ -744,8 +749,7 @@ class LoadRun:
                 self._threads([(self._quiz_worker, (waiting, lock, budget))] * self.concurrency)
                 result.phases["quizzes"] += time.monotonic() - began
                 if cpu is not None:
-                    used = self.meter.sample() - cpu
-                    result.cpu["quizzes"] = result.cpu["quizzes"] + used if "quizzes" in result.cpu else used
+                    add_cpu(result.cpu, "quizzes", self.meter.sample() - cpu)
                 self.stop_background(background)
                 result.phases["background"] += time.monotonic() - began
             if between_slices is not None and not self.over():
@@ -1184,8 +1188,7 @@ def main(argv: list[str] | None = None) -> int:
                 done, cpu = recorder.count("noop"), meter.sample()
                 seconds = hammer(server.port, "/api/health", "noop", recorder, run.concurrency,
                                  per_burst, min(budget, 120))
-                used = meter.sample() - cpu
-                run.result.cpu["noop"] = run.result.cpu["noop"] + used if "noop" in run.result.cpu else used
+                add_cpu(run.result.cpu, "noop", meter.sample() - cpu)
                 bursts.append((recorder.count("noop") - done, seconds))
 
             result = run.run(between_slices=noop_burst, slices=slices)
