@@ -54,7 +54,38 @@ def option_ids(question: dict[str, Any]) -> list[str]:
     return [o["id"] for o in question.get("choices") or question.get("items") or []]
 
 
-def _normalize(question: dict[str, Any], raw: Any) -> Any:
+@dataclass(frozen=True, slots=True)
+class _Key:
+    """What grading needs of one question, derived once per quiz (`answer_key`)."""
+
+    question: dict[str, Any]
+    allowed: tuple[str, ...]  # option ids, in their order
+    allowed_set: frozenset[str]
+    expected: Any
+    reference: str  # the page's URL
+    feedback: tuple[tuple[str, str], ...]  # (choice id, what a learner who chose it reads)
+
+
+def _key(question: dict[str, Any]) -> _Key:
+    allowed = tuple(option_ids(question))
+    feedback = ()
+    if question["type"] in {"single", "multiple"}:
+        feedback = tuple((c["id"], c["feedback"]) for c in question["choices"] if c.get("feedback"))
+    return _Key(question, allowed, frozenset(allowed), expected_answer(question),
+                reference_url(question["reference"]), feedback)
+
+
+def answer_key(quiz: Quiz) -> dict[str, _Key]:
+    """Question id → its key, in question order: derived from the quiz's data once, and
+    kept with the quiz (`Quiz.derived`), as each submission needs it."""
+    keys = quiz.derived.get("grading")
+    if keys is None:
+        keys = quiz.derived["grading"] = {q["id"]: _key(q) for q in quiz.questions}
+    return keys
+
+
+def _normalize(key: _Key, raw: Any) -> Any:
+    question = key.question
     qid, kind = question["id"], question["type"]
     if kind == "numeric":
         if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
@@ -68,13 +99,12 @@ def _normalize(question: dict[str, Any], raw: Any) -> Any:
         raise AnswerError(f"question « {qid} » : une liste d'identifiants de choix est attendue")
     if len(set(raw)) != len(raw):
         raise AnswerError(f"question « {qid} » : un même choix figure deux fois")
-    allowed = option_ids(question)
-    unknown = [x for x in raw if x not in allowed]
+    unknown = [x for x in raw if x not in key.allowed_set]
     if unknown:
         raise AnswerError(f"question « {qid} » : choix inconnu « {unknown[0][:40]} »")
     if kind in {"single", "true_false"} and len(raw) != 1:
         raise AnswerError(f"question « {qid} » : un seul choix est attendu")
-    if kind == "ordering" and len(raw) != len(allowed):
+    if kind == "ordering" and len(raw) != len(key.allowed):
         raise AnswerError(f"question « {qid} » : classez tous les éléments, une fois chacun")
     return raw
 
@@ -83,15 +113,16 @@ def validate_answers(quiz: Quiz, answers: Any) -> dict[str, Any]:
     """Normalised answers for every question, or AnswerError."""
     if not isinstance(answers, dict):
         raise AnswerError("« answers » doit associer chaque question à sa réponse")
-    unknown = [k for k in answers if quiz.question(str(k)) is None]
+    keys = answer_key(quiz)
+    unknown = [k for k in answers if str(k) not in keys]
     if unknown:
         raise AnswerError(f"question inconnue « {str(unknown[0])[:40]} »")
-    missing = [q["id"] for q in quiz.questions if q["id"] not in answers]
+    missing = [qid for qid in keys if qid not in answers]
     if missing:
         raise AnswerError(
             f"{len(missing)} question(s) sans réponse : {', '.join(missing[:5])}"
         )
-    return {q["id"]: _normalize(q, answers[q["id"]]) for q in quiz.questions}
+    return {qid: _normalize(key, answers[qid]) for qid, key in keys.items()}
 
 
 def expected_answer(question: dict[str, Any]) -> Any:
@@ -107,8 +138,11 @@ def expected_answer(question: dict[str, Any]) -> Any:
 
 def grade_question(question: dict[str, Any], response: Any, partial_credit: bool) -> float:
     """The mark, between 0 and 1."""
+    return _mark(question, expected_answer(question), response, partial_credit)
+
+
+def _mark(question: dict[str, Any], expected: Any, response: Any, partial_credit: bool) -> float:
     kind = question["type"]
-    expected = expected_answer(question)
     if kind == "numeric":
         tolerance = float(question.get("tolerance", 0))
         return 1.0 if abs(response - float(expected)) <= tolerance + 1e-9 else 0.0
@@ -127,31 +161,26 @@ def grade_question(question: dict[str, Any], response: Any, partial_credit: bool
     return in_place / len(expected)
 
 
-def _feedback(question: dict[str, Any], response: Any) -> list[str]:
-    if question["type"] not in {"single", "multiple"}:
-        return []
-    chosen = set(response)
-    return [c["feedback"] for c in question["choices"] if c["id"] in chosen and c.get("feedback")]
-
-
 def grade_attempt(quiz: Quiz, answers: Any) -> AttemptResult:
     """Score a submission; raises AnswerError when it cannot be scored."""
     normalized = validate_answers(quiz, answers)
     results = []
-    for question in quiz.questions:
-        response = normalized[question["id"]]
-        mark = round(grade_question(question, response, quiz.partial_credit), 4)
+    for qid, key in answer_key(quiz).items():
+        response = normalized[qid]
+        mark = round(_mark(key.question, key.expected, response, quiz.partial_credit), 4)
+        expected = key.expected
         results.append(
             QuestionResult(
-                id=question["id"],
+                id=qid,
                 correct=mark >= 1.0,
                 mark=mark,
                 max_mark=1.0,
                 response=response,
-                expected=expected_answer(question),
-                explanation=question["explanation"],
-                reference=reference_url(question["reference"]),
-                feedback=_feedback(question, response),
+                # A list of its own per result: the key's is shared by every submission.
+                expected=list(expected) if isinstance(expected, list) else expected,
+                explanation=key.question["explanation"],
+                reference=key.reference,
+                feedback=[text for choice, text in key.feedback if choice in response],
             )
         )
     score = round(sum(r.mark for r in results), 4)
