@@ -4,14 +4,34 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
 from portal.config import Settings
 from portal.cookie_session import CookieSessionInterface
 from portal.json_provider import HtmlSafeJSONProvider
 
-csrf = CSRFProtect()
+# The bodies werkzeug parses into `request.form`; any other body has no form fields.
+FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+class PortalCSRFProtect(CSRFProtect):
+    """Flask-WTF's CSRF protection, which looks for the token in the form fields first,
+    then in the headers. A JSON submission has no form fields: its token is read from
+    its header (`X-CSRFToken`) without having werkzeug parse the form first (about
+    30 µs of a quiz submission). Same tokens, same checks, same answer when missing."""
+
+    def _get_csrf_token(self):
+        if request.mimetype in FORM_MIMETYPES:
+            return super()._get_csrf_token()
+        for header in current_app.config["WTF_CSRF_HEADERS"]:
+            token = request.headers.get(header)
+            if token:
+                return token
+        return None
+
+
+csrf = PortalCSRFProtect()
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -371,3 +371,33 @@ def test_cookies_are_secure_when_served_over_https(built_settings, database_url)
     assert "Secure" in response.headers["Set-Cookie"]
     assert "Strict-Transport-Security" in response.headers
     secure.extensions["portal.engine"].dispose()
+
+
+@pytest.mark.parametrize("kind", ["json", "form", "multipart"])
+def test_the_csrf_token_is_checked_wherever_it_comes(learner, kind):
+    """A JSON body's token comes from its header, a form's from its field or its header:
+    a wrong or missing one is refused and records nothing, the right one records."""
+    csrf = learner.csrf()
+    client = learner.client
+
+    def post(token=None, in_header=False):
+        if kind == "json":
+            headers = {"X-CSRFToken": token} if token else {}
+            return client.post("/api/me/pages-read", json={"page": "/"}, headers=headers)
+        fields, headers = {"page": "/"}, {}
+        if token and in_header:
+            headers["X-CSRFToken"] = token
+        elif token:
+            fields["csrf_token"] = token
+        return client.post("/pages-lues", data=fields, headers=headers,
+                           content_type="multipart/form-data" if kind == "multipart"
+                           else "application/x-www-form-urlencoded")
+
+    for refused in (post(), post("pas-un-jeton"), post(csrf[:-2] + "xx")):
+        assert refused.status_code == 400
+        assert "CSRF" in refused.get_data(as_text=True)
+    assert client.get("/api/me/progress").get_json()["pages_read"] == []
+    assert post(csrf).status_code in (200, 201, 303)
+    if kind != "json":
+        assert post(csrf, in_header=True).status_code == 303
+    assert client.get("/api/me/progress").get_json()["pages_read"] == ["/"]
