@@ -16,7 +16,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import event, orm
 
 from portal.json_provider import column_dumps, column_loads
-from portal.sqlite_writer_queue import queued_connection_class
+from portal.sqlite_writer_queue import QueuedConnection, queued_connection_class
 
 BUSY_SECONDS = 10  # how long a SQLite writer waits for the lock before "database is locked"
 
@@ -40,6 +40,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    if isinstance(dbapi_connection, QueuedConnection):
+        # Checkpoints are the queue's thread's (`Checkpointer`), not the committing writer's.
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
     cursor.close()
 

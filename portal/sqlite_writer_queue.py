@@ -10,6 +10,15 @@ of the previous one's commit or rollback (and gives up after the busy timeout), 
 the kernel releases the lock of a process that dies. A transaction takes its place in the queue just before its first
 INSERT, UPDATE, DELETE or REPLACE (where the sqlite3 module opens it), and leaves it
 at commit, rollback or close.
+
+The WAL is copied back into the database file by a thread of each process
+(`Checkpointer`), not by the writers. SQLite's automatic checkpoint runs inside the
+commit that takes the WAL past 1,000 pages and, with `synchronous=NORMAL`, waits for
+the disk twice (the WAL, then the database file) while that writer still holds the
+queue, so every other writer waits for the disk too. The engines turn it off
+(`PRAGMA wal_autocheckpoint=0`, in `portal.db`), and once a second at most, when the
+process has written since the last time, the thread runs a PASSIVE checkpoint, which
+neither takes the write lock nor waits for readers.
 """
 
 from __future__ import annotations
@@ -25,12 +34,76 @@ from pathlib import Path
 _WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
 
+class Checkpointer:
+    """PASSIVE checkpoints of one database file from a thread of this process, at most
+    every `interval` seconds and only after a write (`written`). The thread stops after
+    `idle` seconds without writes, and starts again at the next one."""
+
+    def __init__(self, database: Path, interval: float = 1.0, idle: float = 30.0) -> None:
+        self.database = database
+        self.interval, self.idle = interval, idle
+        self.checkpoints = 0  # run by this process, for tests and measures
+        self._dirty = False
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def written(self) -> None:
+        """A write transaction of this process has ended (committed or not)."""
+        with self._lock:
+            self._dirty = True
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name=f"checkpoint {self.database.name}")
+                self._thread.start()
+
+    def forked(self) -> None:
+        """In a child process, just after the fork: the parent's thread is not there."""
+        self._lock = threading.Lock()
+        self._thread = None
+
+    def _run(self) -> None:
+        quiet = 0.0
+        while True:
+            time.sleep(self.interval)
+            with self._lock:
+                if not self._dirty:
+                    quiet += self.interval
+                    if quiet >= self.idle:
+                        self._thread = None  # the next write starts another
+                        return
+                    continue
+                self._dirty = False
+            quiet = 0.0
+            self.checkpoint()
+
+    def checkpoint(self) -> tuple[int, int, int] | None:
+        """One PASSIVE checkpoint on a connection of its own: (busy, frames in the WAL,
+        frames copied), or None when SQLite refused it (it is tried again after the
+        next write; meanwhile the WAL only grows)."""
+        try:
+            # mode=rw: a database file removed in the meantime is not created again.
+            connection = sqlite3.connect(f"file:{self.database}?mode=rw", uri=True,
+                                         isolation_level=None)
+        except sqlite3.Error:
+            return None
+        try:
+            connection.execute("PRAGMA synchronous=NORMAL")
+            row = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            self.checkpoints += 1
+            return tuple(row)
+        except sqlite3.Error:
+            return None
+        finally:
+            connection.close()
+
+
 class WriterQueue:
     """One write transaction at a time on a database file, across threads and processes."""
 
     def __init__(self, database: Path, timeout: float) -> None:
         self.path = Path(f"{database}.writers")
         self.timeout = timeout
+        self.checkpointer = Checkpointer(database)
         self._threads = threading.Lock()
         self._fd: int | None = None
         self._pid = 0
@@ -66,6 +139,7 @@ class WriterQueue:
             fcntl.flock(self._file(), fcntl.LOCK_UN)
         finally:
             self._threads.release()
+        self.checkpointer.written()
 
     def _file(self) -> int:
         if self._fd is None or self._pid != os.getpid():  # a forked process opens its own
@@ -84,7 +158,9 @@ class _QueuedCursor(sqlite3.Cursor):
         return super().executemany(sql, parameters)
 
 
-class _QueuedConnection(sqlite3.Connection):
+class QueuedConnection(sqlite3.Connection):
+    """A connection whose write transactions wait in its class's `queue`."""
+
     queue: WriterQueue
 
     def __init__(self, *args, **kwargs) -> None:
@@ -132,8 +208,18 @@ class _QueuedConnection(sqlite3.Connection):
             self.queue.release()
 
 
-_classes: dict[Path, type[_QueuedConnection]] = {}
+_classes: dict[Path, type[QueuedConnection]] = {}
 _classes_lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    global _classes_lock
+    _classes_lock = threading.Lock()
+    for connection_class in _classes.values():
+        connection_class.queue.checkpointer.forked()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def queued_connection_class(database: Path, timeout: float) -> type[sqlite3.Connection]:
@@ -142,6 +228,6 @@ def queued_connection_class(database: Path, timeout: float) -> type[sqlite3.Conn
     key = Path(os.path.realpath(database))
     with _classes_lock:
         if key not in _classes:
-            _classes[key] = type("QueuedConnection", (_QueuedConnection,),
+            _classes[key] = type("QueuedConnection", (QueuedConnection,),
                                  {"queue": WriterQueue(key, timeout)})
         return _classes[key]
