@@ -65,7 +65,6 @@ from portal.learning.scoring import expected_answer, grade_attempt
 HOST = "127.0.0.1"
 SECRET_KEY = "banc-de-charge-du-portail"
 PASSWORD = "Charge-du-portail-2026"
-SERVER_THREADS = 4  # portal/server.py: gthread, 4 threads per worker
 NETWORK_ERRORS = (OSError, http.client.HTTPException)
 
 # -- HTTP client (standard library) ----------------------------------------------------------
@@ -318,11 +317,13 @@ class Server:
     """`pmo-portal serve` in its own process group, its output in a log file."""
 
     def __init__(self, var_dir: Path, site_dir: Path, database_url: str, workers: int,
-                 log_path: Path, port: int | None = None, cpu_folder: Path | None = None) -> None:
+                 log_path: Path, port: int | None = None, cpu_folder: Path | None = None,
+                 threads: int | None = None) -> None:
         self.var_dir, self.site_dir = Path(var_dir), Path(site_dir)
         self.cpu_folder = cpu_folder  # run through server_cpu.py, its sums written there
         self.database_url = database_url
         self.workers = workers
+        self.threads = threads  # None: `pmo-portal serve`'s default
         self.log_path = Path(log_path)
         self.port = port or free_port()
         self.process: subprocess.Popen | None = None
@@ -344,6 +345,8 @@ class Server:
         }
         command = [str(Path(sys.executable).with_name("pmo-portal")), "serve", "--host", HOST,
                    "--port", str(self.port), "--workers", str(self.workers)]
+        if self.threads is not None:
+            command += ["--threads", str(self.threads)]
         if self.cpu_folder is not None:
             command[:1] = [sys.executable, str(Path(__file__).with_name("server_cpu.py")),
                            str(self.cpu_folder)]
@@ -1113,7 +1116,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=200)
     parser.add_argument("--attempts", type=int, default=20, help="quiz attempts per learner")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4 threads each)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="threads per worker (`pmo-portal serve --threads`; 2 by default)")
     parser.add_argument("--concurrency", type=int, default=32,
                         help="client threads carrying the learners (and hitting the no-op)")
     parser.add_argument("--background", type=int, default=2,
@@ -1146,7 +1151,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     try:
         log(f"Load benchmark: {args.learners} learners × {args.attempts} attempts, "
-            f"{args.workers} workers × {SERVER_THREADS} threads, {args.database}, "
+            f"{args.workers} workers × {args.threads} threads, {args.database}, "
             f"{args.concurrency} client threads")
         start_load = load_average()
         fingerprint = code_fingerprint()
@@ -1164,7 +1169,8 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"warning: {others} other session(s) on this PostgreSQL database")
             reset_postgres(url)
         server = Server(settings.var_dir, settings.site_dir, url, args.workers,
-                        tmp / "server.log", cpu_folder=tmp / "server-cpu" if args.server_cpu else None)
+                        tmp / "server.log", cpu_folder=tmp / "server-cpu" if args.server_cpu else None,
+                        threads=args.threads)
         start = time.monotonic()
         with server:
             log(f"server up on {server.base} in {time.monotonic() - start:.1f} s")

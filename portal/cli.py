@@ -56,13 +56,15 @@ def build(settings: Settings) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Fils par worker.")
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+def serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
     from portal.migrations import upgrade
     from portal.server import run_server
 
     upgrade(settings.database_url)
-    run_server(settings, host=host, port=port, workers=workers)
+    run_server(settings, host=host, port=port, workers=workers, threads=threads)
 
 
 @main.group(help="Base de données.")

@@ -24,12 +24,16 @@ class PortalServer(BaseApplication):
         return create_app(self.settings)
 
 
-def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
+def run_server(settings: Settings, host: str, port: int, workers: int, threads: int = 2) -> None:
+    """gunicorn's `gthread` workers. Two threads each by default: on two cores, four
+    workers of two threads served 12 % more quiz attempts and 5 % more no-ops a second
+    than four workers of four, with a lower latency (`benchmarks/README.md`, session 9);
+    more threads help when the database is far away (its round trips leave a core idle)."""
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
         "worker_class": "gthread",
-        "threads": 4,
+        "threads": threads,
         "timeout": 60,
         "graceful_timeout": 20,
         "accesslog": "-",

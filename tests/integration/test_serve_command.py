@@ -69,3 +69,24 @@ def test_serve_runs_gunicorn_with_migrations_and_one_origin(server):
     assert status == 404 and "Page introuvable" in body.decode()
     status, headers, _body = get(server + "/api/quizzes")
     assert status == 200 and headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(("args", "workers", "threads"),
+                         [((), 2, 2), (("--workers", "4", "--threads", "6"), 4, 6)])
+def test_serve_gives_gunicorn_its_workers_and_threads(tmp_path, monkeypatch, args, workers, threads):
+    """The options reach gunicorn's own configuration (its serving loop is not started)."""
+    from click.testing import CliRunner
+
+    from portal.cli import main
+    from portal.server import PortalServer
+
+    seen = {}
+    monkeypatch.setattr(PortalServer, "run", lambda self: seen.update(
+        workers=self.cfg.workers, threads=self.cfg.threads, worker_class=self.cfg.worker_class_str))
+    env = {"PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}", "PORTAL_SECRET_KEY": "test",
+           "PORTAL_VAR_DIR": str(tmp_path / "var")}
+    result = CliRunner().invoke(main, ["serve", *args], env=env)
+    assert result.exit_code == 0, result.output
+    assert seen == {"workers": workers, "threads": threads, "worker_class": "gthread"}
+    refused = CliRunner().invoke(main, ["serve", "--threads", "0"], env=env)
+    assert refused.exit_code == 2 and "--threads" in refused.output
