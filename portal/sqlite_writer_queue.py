@@ -52,9 +52,13 @@ class Checkpointer:
         with self._lock:
             self._dirty = True
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, daemon=True,
-                                                name=f"checkpoint {self.database.name}")
-                self._thread.start()
+                thread = threading.Thread(target=self._run, daemon=True,
+                                          name=f"checkpoint {self.database.name}")
+                try:
+                    thread.start()
+                except RuntimeError:  # the interpreter is exiting: the last close checkpoints
+                    return
+                self._thread = thread
 
     def forked(self) -> None:
         """In a child process, just after the fork: the parent's thread is not there."""
@@ -82,8 +86,8 @@ class Checkpointer:
         next write; meanwhile the WAL only grows)."""
         try:
             # mode=rw: a database file removed in the meantime is not created again.
-            connection = sqlite3.connect(f"file:{self.database}?mode=rw", uri=True,
-                                         isolation_level=None)
+            uri = f"{Path(os.path.abspath(self.database)).as_uri()}?mode=rw"
+            connection = sqlite3.connect(uri, uri=True, isolation_level=None)
         except sqlite3.Error:
             return None
         try:

@@ -82,7 +82,7 @@ def test_a_thread_writing_on_a_second_connection_gets_database_is_locked(connect
 
 def _rows_in_database_file(database) -> int:
     """Rows of t in the database file itself, without the WAL (what a checkpoint copied)."""
-    reader = sqlite3.connect(f"file:{database}?immutable=1", uri=True)
+    reader = sqlite3.connect(f"{database.as_uri()}?immutable=1", uri=True)
     try:
         return reader.execute("SELECT count(*) FROM t").fetchone()[0]
     finally:
@@ -104,7 +104,7 @@ def test_the_engine_leaves_checkpoints_to_the_queues_thread(tmp_path):
 
 
 def test_a_commit_leaves_the_wal_and_the_thread_copies_it_into_the_database(tmp_path):
-    database = tmp_path / "wal.db"
+    database = tmp_path / "journal n°1 #à?.db"  # opened by URI: spaces, # and ? escaped
     factory = queued_connection_class(database, timeout=0.5)
     checkpointer = factory.queue.checkpointer
     checkpointer.interval = 0.05
