@@ -55,9 +55,10 @@ def build(settings: Settings) -> None:
 @main.command(help="Applique les migrations puis sert le portail (serveur WSGI de production).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Processus gunicorn (2 par cœur au plus).")
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="Fils par worker.")
+              help="Fils par processus.")
 @click.pass_obj
 def serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
     from portal.migrations import upgrade
