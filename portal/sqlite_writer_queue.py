@@ -67,18 +67,23 @@ class Checkpointer:
 
     def _run(self) -> None:
         quiet = 0.0
-        while True:
-            time.sleep(self.interval)
+        try:
+            while True:
+                time.sleep(self.interval)
+                with self._lock:
+                    if not self._dirty:
+                        quiet += self.interval
+                        if quiet >= self.idle:
+                            self._thread = None  # under the lock: the next write starts another
+                            return
+                        continue
+                    self._dirty = False
+                quiet = 0.0
+                self.checkpoint()
+        finally:  # after an unexpected error too, a later write starts another thread
             with self._lock:
-                if not self._dirty:
-                    quiet += self.interval
-                    if quiet >= self.idle:
-                        self._thread = None  # the next write starts another
-                        return
-                    continue
-                self._dirty = False
-            quiet = 0.0
-            self.checkpoint()
+                if self._thread is threading.current_thread():
+                    self._thread = None
 
     def checkpoint(self) -> tuple[int, int, int] | None:
         """One PASSIVE checkpoint on a connection of its own: (busy, frames in the WAL,

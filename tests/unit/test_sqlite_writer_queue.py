@@ -145,3 +145,24 @@ def test_a_checkpoint_on_a_removed_database_creates_no_file(tmp_path):
     missing = tmp_path / "gone.db"
     assert Checkpointer(missing).checkpoint() is None
     assert not missing.exists()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_thread_that_fails_is_replaced_at_the_next_write(connect):
+    one = connect()
+    checkpointer = one.queue.checkpointer
+    checkpointer.interval = 0.02
+
+    def fails():
+        raise MemoryError("simulated")
+
+    checkpointer.checkpoint = fails
+    one.execute("INSERT INTO t VALUES (1)")
+    one.commit()
+    failed = checkpointer._thread
+    failed.join(timeout=5)
+    assert not failed.is_alive() and checkpointer._thread is None
+    del checkpointer.checkpoint  # the real one again
+    one.execute("INSERT INTO t VALUES (2)")
+    one.commit()
+    assert checkpointer._thread is not None and checkpointer._thread.is_alive()
