@@ -59,19 +59,17 @@ class _Key:
     """What grading needs of one question, derived once per quiz (`answer_key`)."""
 
     question: dict[str, Any]
-    allowed: tuple[str, ...]  # option ids, in their order
-    allowed_set: frozenset[str]
+    allowed: frozenset[str]  # option ids (the quiz check refuses a duplicate)
     expected: Any
     reference: str  # the page's URL
     feedback: tuple[tuple[str, str], ...]  # (choice id, what a learner who chose it reads)
 
 
 def _key(question: dict[str, Any]) -> _Key:
-    allowed = tuple(option_ids(question))
     feedback = ()
     if question["type"] in {"single", "multiple"}:
         feedback = tuple((c["id"], c["feedback"]) for c in question["choices"] if c.get("feedback"))
-    return _Key(question, allowed, frozenset(allowed), expected_answer(question),
+    return _Key(question, frozenset(option_ids(question)), expected_answer(question),
                 reference_url(question["reference"]), feedback)
 
 
@@ -99,7 +97,7 @@ def _normalize(key: _Key, raw: Any) -> Any:
         raise AnswerError(f"question « {qid} » : une liste d'identifiants de choix est attendue")
     if len(set(raw)) != len(raw):
         raise AnswerError(f"question « {qid} » : un même choix figure deux fois")
-    unknown = [x for x in raw if x not in key.allowed_set]
+    unknown = [x for x in raw if x not in key.allowed]
     if unknown:
         raise AnswerError(f"question « {qid} » : choix inconnu « {unknown[0][:40]} »")
     if kind in {"single", "true_false"} and len(raw) != 1:
