@@ -12,7 +12,7 @@ the execution context, the result object, and connection events
 
 Only for statements without expanding (IN) or literal parameters, and whose result
 columns need no processing (ids, text, numbers): `execute` gives the first row as the
-driver returns it, and closes the cursor.
+driver returns it, `rows` all of them, and both close the cursor.
 """
 
 from __future__ import annotations
@@ -51,15 +51,31 @@ class DriverStatement:
     def execute(self, connection: sa.Connection, parameters: Mapping[str, Any]) -> tuple | None:
         """Run in `connection`'s transaction; the first row it returns (RETURNING), or None.
         Every parameter of the statement must be in `parameters` (KeyError otherwise)."""
+        cursor = self._run(connection, parameters)
+        try:
+            return cursor.fetchone() if cursor.description is not None else None
+        finally:
+            cursor.close()
+
+    def rows(self, connection: sa.Connection, parameters: Mapping[str, Any]) -> list[tuple]:
+        """`execute`, with every row it returns."""
+        cursor = self._run(connection, parameters)
+        try:
+            return cursor.fetchall() if cursor.description is not None else []
+        finally:
+            cursor.close()
+
+    def _run(self, connection: sa.Connection, parameters: Mapping[str, Any]):
         compiled = self._by_dialect.get(connection.dialect.name)
         if compiled is None:
             compiled = self._by_dialect[connection.dialect.name] = self._compile(connection.dialect)
         cursor = connection.connection.cursor()
         try:
             cursor.execute(compiled.sql, compiled.parameters(parameters))
-            return cursor.fetchone() if cursor.description is not None else None
-        finally:
+        except BaseException:
             cursor.close()
+            raise
+        return cursor
 
     def _compile(self, dialect: sa.Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)

@@ -11,7 +11,7 @@ and path) and `lock_learner` keep that true under concurrent requests.
 from __future__ import annotations
 
 import secrets
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,21 +28,7 @@ from .quizzes import Catalog, Path_, page_url
 _users, _enrolments, _certificates = User.__table__, PathEnrollment.__table__, Certificate.__table__
 _pages, _attempts = PageRead.__table__, Attempt.__table__
 _LOCK_LEARNER = sa.select(_users.c.id).where(_users.c.id == sa.bindparam("id")).with_for_update()
-_USER, _IDS = sa.bindparam("user_id"), sa.bindparam("ids", expanding=True)
-# A learner's rows about some paths, as (what, value): see `_path_rows`.
-_PATH_ROWS = sa.union_all(
-    sa.select(sa.case((_enrolments.c.completed_at.is_(None), "started"), else_="completed"),
-              _enrolments.c.path_id)
-    .where(_enrolments.c.user_id == _USER, _enrolments.c.path_id.in_(_IDS)),
-    sa.select(sa.literal_column("'certified'"), _certificates.c.path_id)
-    .where(_certificates.c.user_id == _USER, _certificates.c.path_id.in_(_IDS)),
-    sa.select(sa.literal_column("'page'"), _pages.c.page)
-    .where(_pages.c.user_id == _USER, _pages.c.page.in_(sa.bindparam("pages", expanding=True))),
-    sa.select(sa.literal_column("'quiz'"), _attempts.c.quiz_id)
-    .where(_attempts.c.user_id == _USER, _attempts.c.passed,
-           _attempts.c.quiz_id.in_(sa.bindparam("quizzes", expanding=True)))
-    .group_by(_attempts.c.quiz_id),
-)
+_USER = sa.bindparam("user_id")
 
 
 def lock_learner(session: orm.Session, user_id: int) -> None:
@@ -129,17 +115,17 @@ def _path_rows(session: orm.Session, user_id: int, paths: list[Path_]
                ) -> tuple[set[str], set[str], dict[str, bool], set[str]]:
     """The learner's pages read and quizzes passed among these paths' steps, their
     enrolments (path → completed) and certificates: one query."""
-    params = {
-        "user_id": user_id,
-        "ids": sorted(p.id for p in paths),
-        "pages": sorted({page_url(ref) for p in paths for kind, ref in p.steps if kind != "quiz"}),
-        "quizzes": sorted({ref for p in paths for kind, ref in p.steps if kind == "quiz"}),
-    }
+    ids = tuple(sorted(p.id for p in paths))
+    pages = tuple(sorted({page_url(ref) for p in paths for kind, ref in p.steps if kind != "quiz"}))
+    quizzes = tuple(sorted({ref for p in paths for kind, ref in p.steps if kind == "quiz"}))
+    statement = _path_rows_statement(len(ids), len(pages), len(quizzes))
+    params = {"user_id": user_id, **_numbered("id", ids), **_numbered("page", pages),
+              **_numbered("quiz", quizzes)}
     read: set[str] = set()
     passed: set[str] = set()
     enrolled: dict[str, bool] = {}
     certified: set[str] = set()
-    for what, value in session.execute(_PATH_ROWS, params):
+    for what, value in statement.rows(session.connection(), params):
         if what == "page":
             read.add(value)
         elif what == "quiz":
@@ -149,6 +135,43 @@ def _path_rows(session: orm.Session, user_id: int, paths: list[Path_]
         else:
             enrolled[value] = what == "completed"
     return read, passed, enrolled, certified
+
+
+def _numbered(prefix: str, values: tuple[str, ...]) -> dict[str, str]:
+    return {f"{prefix}_{i}": value for i, value in enumerate(values)}
+
+
+@lru_cache(maxsize=64)
+def _path_rows_statement(ids: int, pages: int, quizzes: int) -> DriverStatement:
+    """A learner's rows about some paths, as (what, value), for `ids` paths whose steps
+    hold `pages` pages and `quizzes` quizzes: one parameter per value (`id_0`, `page_0`,
+    `quiz_0`…), so that the statement is compiled once per shape and run on the driver's
+    cursor (with expanding IN lists, SQLAlchemy builds its text again at every call,
+    which cost more than the query)."""
+
+    def each(prefix: str, count: int) -> list[sa.BindParameter]:
+        return [sa.bindparam(f"{prefix}_{i}") for i in range(count)]
+
+    def label(text: str) -> sa.ColumnElement:
+        return sa.literal_column(f"'{text}'")
+
+    path_ids = each("id", ids)
+    parts = [
+        sa.select(sa.case((_enrolments.c.completed_at.is_(None), label("started")), else_=label("completed")),
+                  _enrolments.c.path_id)
+        .where(_enrolments.c.user_id == _USER, _enrolments.c.path_id.in_(path_ids)),
+        sa.select(label("certified"), _certificates.c.path_id)
+        .where(_certificates.c.user_id == _USER, _certificates.c.path_id.in_(path_ids)),
+    ]
+    if pages:
+        parts.append(sa.select(label("page"), _pages.c.page)
+                     .where(_pages.c.user_id == _USER, _pages.c.page.in_(each("page", pages))))
+    if quizzes:
+        parts.append(sa.select(label("quiz"), _attempts.c.quiz_id)
+                     .where(_attempts.c.user_id == _USER, _attempts.c.passed,
+                            _attempts.c.quiz_id.in_(each("quiz", quizzes)))
+                     .group_by(_attempts.c.quiz_id))
+    return DriverStatement(sa.union_all(*parts))
 
 
 def new_certificate_code() -> str:

@@ -77,6 +77,25 @@ def test_runs_in_the_connections_transaction(engine):
         assert conn.scalar(sa.select(sa.func.count()).select_from(_attempts)) == 1
 
 
+def test_rows_gives_every_row_in_the_connections_transaction(engine):
+    insert = DriverStatement(sa.insert(_attempts))
+    by_quiz = DriverStatement(sa.select(_attempts.c.token, _attempts.c.score)
+                              .where(_attempts.c.quiz_id == sa.bindparam("quiz_id"))
+                              .order_by(_attempts.c.token))
+    with engine.connect() as conn:
+        user_id = conn.scalar(sa.select(User.id))
+        assert by_quiz.rows(conn, {"quiz_id": "essentiel"}) == []
+        for number in (1, 2, 3):
+            insert.execute(conn, _row(number, f"jeton-{number}", user_id))
+        # Not committed: the rows are those of the connection's own transaction.
+        assert [tuple(r) for r in by_quiz.rows(conn, {"quiz_id": "essentiel"})] == [
+            ("jeton-1", 10.5), ("jeton-2", 10.5), ("jeton-3", 10.5)]
+        assert by_quiz.rows(conn, {"quiz_id": "autre"}) == []
+        assert insert.rows(conn, _row(4, "jeton-4", user_id)) == []  # no result set
+        conn.rollback()
+        assert by_quiz.rows(conn, {"quiz_id": "essentiel"}) == []
+
+
 def test_a_missing_parameter_is_an_error_not_a_null(engine):
     driver = DriverStatement(sa.insert(_attempts))
     row = _row(1, "jeton-1", 1)

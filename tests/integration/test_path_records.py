@@ -13,7 +13,7 @@ from factories import ANSWERS_ALL_RIGHT, ANSWERS_ALL_WRONG, FIXTURES
 from portal.accounts.models import User
 from portal.accounts.service import create_user
 from portal.db import make_engine, session_scope
-from portal.learning.path_records import paths_with_step
+from portal.learning.path_records import _path_rows, paths_with_step
 from portal.learning.quizzes import Catalog, Path_, Quiz
 from portal.learning.records import issue_token, mark_page_read, start_path, submit_attempt
 from portal.learning.tokens import TokenSigner
@@ -90,6 +90,29 @@ def test_paths_with_a_step_are_found_by_quiz_id_or_site_path(catalog):
         "reussir-puis-ecouter", "deux-lectures"]
     assert paths_with_step(catalog, "page", "/ailleurs/") == []
     assert paths_with_step(catalog, "quiz", "guides/guide.md") == []
+
+
+def test_the_rows_read_back_are_this_learners_for_every_shape_of_path(engine, catalog):
+    """`_path_rows` is one statement per number of paths, pages and quizzes (one
+    parameter each): quizzes only, pages only, both, several paths."""
+    lea, tom = learner(engine), learner(engine, "tom@example.com")
+    read(engine, lea, catalog, GUIDE)
+    take_quiz(engine, lea, catalog, ANSWERS_ALL_RIGHT)  # certifies lire-puis-reussir
+    take_quiz(engine, lea, catalog, ANSWERS_ALL_WRONG)  # a failed attempt besides
+    read(engine, tom, catalog, OTHER)
+    read(engine, tom, catalog, THIRD)
+    quizzes_only = path("que-des-quiz", ("quiz", "essentiel"), ("quiz", "autre-quiz"))
+    pages_only = catalog.paths["deux-lectures"]
+    both = [catalog.paths["lire-puis-reussir"], catalog.paths["reussir-puis-ecouter"]]
+    with session(engine) as s:
+        assert _path_rows(s, lea.id, [quizzes_only]) == (set(), {"essentiel"}, {}, set())
+        assert _path_rows(s, lea.id, [pages_only]) == (set(), set(), {}, set())
+        assert _path_rows(s, lea.id, both) == (
+            {GUIDE}, {"essentiel"}, {"lire-puis-reussir": True, "reussir-puis-ecouter": False},
+            {"lire-puis-reussir"})
+        assert _path_rows(s, tom.id, [pages_only]) == ({OTHER, THIRD}, set(), {"deux-lectures": True},
+                                                       {"deux-lectures"})
+        assert _path_rows(s, tom.id, both) == ({OTHER}, set(), {"reussir-puis-ecouter": False}, set())
 
 
 def test_passing_the_last_quiz_certifies_the_path(engine, catalog):
