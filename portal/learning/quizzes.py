@@ -117,7 +117,7 @@ def reference_url(reference: str) -> str:
 class Quiz:
     data: dict[str, Any]
     hash: str = ""
-    # What is derived from `data` and asked for on every request (`presentation`, `scoring`): it
+    # What is derived from `data` and asked for on every request (`presentation`, `grading`): it
     # lives as long as this object, that is one catalogue, loaded per build generation.
     derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
